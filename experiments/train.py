@@ -1,0 +1,80 @@
+r"""Train a GMN (or the VAE baseline) of the paper's Table 1.
+
+  python experiments/train.py --flagfile=experiments/configs/gmn_c2.flags \
+      --workdir=~/runs/gmn_c2
+
+Re-running the same command resumes from the workdir's latest checkpoint.
+"""
+import os
+import sys
+
+from absl import app, flags
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import flags_common  # noqa: E402  (the experiments folder is not a package)
+
+from gmn_jax.config import Config  # noqa: E402
+from gmn_jax.data.episodes import EpisodeSpec  # noqa: E402
+from gmn_jax.train import RunConfig, train  # noqa: E402
+from gmn_jax.train import run_config as rc  # noqa: E402
+
+_D = Config()
+MATCHING = flags.DEFINE_string("matching", _D.matching,
+                               "attention | average | none (VAE).")
+PSEUDO = flags.DEFINE_bool("pseudo_input", _D.pseudo_input,
+                           "False gives the paper's conditional models.")
+LATENT = flags.DEFINE_integer("latent_dim", _D.latent_dim, "Size of z.")
+STATE = flags.DEFINE_integer("state_dim", _D.state_dim, "Controller state.")
+MATCH = flags.DEFINE_integer("match_dim", _D.match_dim, "Matching space.")
+PASSES = flags.DEFINE_integer("num_passes", _D.num_passes, "K.")
+PRIOR_PASSES = flags.DEFINE_integer("prior_passes", _D.prior_passes,
+                                    "K of the prior's controller.")
+LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
+CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
+ORDERING = flags.DEFINE_bool("conditional_ordering", False,
+                             "First C elements one of each class.")
+BATCH = flags.DEFINE_integer("batch_size", 20, "Episodes per step.")
+STEPS = flags.DEFINE_integer("num_steps", rc.PAPER_STEPS, "Schedule length.")
+RATES = flags.DEFINE_list("learning_rates",
+                          [str(r) for r in rc.PAPER_LEARNING_RATES],
+                          "Adam rates over equal parts of the schedule.")
+SEED = flags.DEFINE_integer("seed", 0, "Init, data and sampling seed.")
+CKPT = flags.DEFINE_integer("checkpoint_every", 500, "Steps between saves.")
+KEEP = flags.DEFINE_integer("keep_checkpoints", 3, "Checkpoints kept.")
+LOG = flags.DEFINE_integer("log_every", 50, "Steps between log lines.")
+STOP_AFTER = flags.DEFINE_integer(
+    "stop_after", None, "End this invocation after that many steps (the "
+    "schedule still spans --num_steps); resume later with the same command.")
+
+
+def run_config() -> RunConfig:
+  try:
+    rates = tuple(float(r) for r in RATES.value)
+  except ValueError as e:
+    raise app.UsageError(f"--learning_rates={RATES.value}: {e}")
+  return RunConfig(
+      model=Config(matching=MATCHING.value, pseudo_input=PSEUDO.value,
+                   latent_dim=LATENT.value, state_dim=STATE.value,
+                   match_dim=MATCH.value, num_passes=PASSES.value,
+                   prior_passes=PRIOR_PASSES.value),
+      episodes=EpisodeSpec(LENGTH.value, CLASSES.value, ORDERING.value),
+      batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
+      seed=SEED.value, checkpoint_every=CKPT.value,
+      keep_checkpoints=KEEP.value, log_every=LOG.value)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if not flags_common.WORKDIR.value:
+    raise app.UsageError("--workdir is required.")
+  try:
+    run = run_config()
+    train(run, os.path.expanduser(flags_common.WORKDIR.value),
+          data_dir=flags_common.data_dir(), stop_after=STOP_AFTER.value)
+  except (ValueError, FileNotFoundError) as e:
+    raise app.UsageError(str(e))
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,82 @@
+"""One frozen model config with the paper's defaults (REFERENCE.md, "Model").
+
+The config is hashable so it can be a static argument of `jax.jit`.
+"""
+import dataclasses
+
+MATCHING_KINDS = ("attention", "average", "none")
+
+IMAGE_SHAPE = (28, 28)
+NUM_PIXELS = 28 * 28
+FEATURE_DIM = 3 * 3 * 32  # psi's output: the prototype of a conditioning image.
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """What distinguishes the models of the paper's Table 1.
+
+  matching: "attention" (full matching, Appendix B), "average" (the paper's
+    *avg* models: the mean of the prototypes, one controller update) or
+    "none" (the VAE baseline: standard-normal prior, no conditioning).
+  pseudo_input: a learned extra memory slot, so that t = 0 has a prediction.
+    False gives the paper's *conditional* models.
+  latent_dim, state_dim, match_dim: sizes of z, of the controller state h and
+    of the matching space.
+  num_passes: K, attention passes of the controller shared by the generative
+    and recognition models.
+  prior_passes: K of the data-dependent prior's own controller.
+  """
+  matching: str = "attention"
+  pseudo_input: bool = True
+  latent_dim: int = 50
+  state_dim: int = 200
+  match_dim: int = 200
+  num_passes: int = 4
+  prior_passes: int = 1
+
+  def __post_init__(self):
+    if self.matching not in MATCHING_KINDS:
+      raise ValueError(
+          f"Config.matching={self.matching!r} is unknown; expected one of "
+          f"{MATCHING_KINDS}.")
+    for name in ("latent_dim", "state_dim", "match_dim", "num_passes",
+                 "prior_passes"):
+      if int(getattr(self, name)) < 1:
+        raise ValueError(
+            f"Config.{name}={getattr(self, name)} must be a positive integer.")
+    if self.matching == "none" and not self.pseudo_input:
+      raise ValueError(
+          "Config(matching='none') is the VAE baseline: it has no memory, so "
+          "pseudo_input=False (a 'conditional' model) has no meaning; use "
+          "pseudo_input=True.")
+
+  @property
+  def conditioned(self) -> bool:
+    """Whether the model reads a conditioning set at all."""
+    return self.matching != "none"
+
+  @property
+  def readout_dim(self) -> int:
+    """Size of [r, h], what a matcher hands to the prior, q and the decoder."""
+    return FEATURE_DIM + self.state_dim if self.conditioned else 0
+
+  def to_dict(self) -> dict:
+    return dataclasses.asdict(self)
+
+  @classmethod
+  def from_dict(cls, d: dict) -> "Config":
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - known
+    if unknown:
+      raise ValueError(f"Unknown Config fields {sorted(unknown)}; known: "
+                       f"{sorted(known)}.")
+    return cls(**d)
+
+
+def first_scored_step(config: Config, num_classes: int) -> int:
+  """The first t whose conditional enters the objective and the tables.
+
+  Conditional models (no pseudo-input) never predict with fewer than C
+  examples (REFERENCE.md), so their scoring starts at t = C.
+  """
+  return 0 if config.pseudo_input else num_classes

@@ -1,0 +1,129 @@
+"""The memory over a conditioning set and the controllers that read it
+(Appendix B, "full matching").
+
+A memory holds one slot per conditioning image (its prototype psi(x) and key
+g(x)), after an optional learned pseudo-input slot. Every query carries the
+number of images it may see: a query for x_t sees the first t images and the
+pseudo-input, which is what makes all T conditionals of an episode computable
+at once.
+
+A controller is a GRU with a learned initial state h_0. With attention it runs
+K passes: query f(h, .), strength from h, softmax over the visible slots,
+read-out r = sum_j a_j psi_j, h <- GRU(h, r). Its output is [r_K, h_{K+1}].
+"""
+from typing import NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+
+from gmn_jax import layers
+from gmn_jax.config import FEATURE_DIM, Config
+
+MAX_STRENGTH = 10.0  # The reference clips the inverse temperature to (0, 10].
+
+
+class Memory(NamedTuple):
+  """prototypes: [M, 288]; keys: [M, match] (None for "average")."""
+  prototypes: jax.Array
+  keys: Optional[jax.Array]
+
+
+def init_controller(key, config: Config, query_dims: dict) -> dict:
+  """A controller; `query_dims` names its matchers and their query inputs.
+
+  The shared controller has matchers "generative" (query input z) and
+  "recognition" (query input psi(x)); the prior's has "prior" (h alone).
+  """
+  k_gru, k_h0, k_key, k_pk, k_pp, *k_match = jax.random.split(
+      key, 5 + len(query_dims))
+  s, m = config.state_dim, config.match_dim
+  p = {"gru": layers.init_gru(k_gru, FEATURE_DIM, s),
+       "h0": 0.1 * jax.random.normal(k_h0, (s,))}
+  if config.pseudo_input:
+    p["pseudo_prototype"] = 0.1 * jax.random.normal(k_pp, (FEATURE_DIM,))
+  if config.matching == "attention":
+    p["key"] = {"dense": layers.init_dense(k_key, FEATURE_DIM, m),
+                "alpha": layers.init_prelu(m)}
+    if config.pseudo_input:
+      p["pseudo_key"] = 0.1 * jax.random.normal(k_pk, (m,))
+    for k, (name, q_dim) in zip(k_match, sorted(query_dims.items())):
+      kq, ks = jax.random.split(k)
+      p[name] = {"query": layers.init_dense(kq, s + q_dim, m),
+                 "alpha": layers.init_prelu(m),
+                 "strength": layers.init_dense(ks, s, 1)}
+  return p
+
+
+def build_memory(p: dict, feats: jax.Array) -> Memory:
+  """feats: [T, 288] -> a memory of M = T (+1 with the pseudo-input) slots."""
+  protos, keys = feats, None
+  if "key" in p:
+    keys = layers.prelu(p["key"]["alpha"], layers.dense(p["key"]["dense"], feats))
+  if "pseudo_prototype" in p:
+    protos = jnp.concatenate([p["pseudo_prototype"][None], protos])
+    if keys is not None:
+      keys = jnp.concatenate([p["pseudo_key"][None], keys])
+  return Memory(protos, keys)
+
+
+def visible_slots(prefix_lengths: jax.Array, num_slots: int,
+                  pseudo_input: bool) -> jax.Array:
+  """The causal mask: [N] prefix lengths -> [N, M] bool.
+
+  Query i sees image slots j < prefix_lengths[i], and the pseudo-input.
+  """
+  offset = int(pseudo_input)
+  image_index = jnp.arange(num_slots) - offset
+  return image_index[None, :] < prefix_lengths[:, None]
+
+
+def masked_softmax(logits: jax.Array, mask: jax.Array) -> jax.Array:
+  """Softmax over the last axis restricted to `mask`; all-masked rows give 0.
+
+  The mask is applied to the already-scaled logits with a finite fill, so
+  neither the values nor the gradients ever see inf - inf.
+  """
+  logits = jnp.where(mask, logits, -1e30)
+  shifted = logits - jax.lax.stop_gradient(jnp.max(logits, -1, keepdims=True))
+  e = jnp.where(mask, jnp.exp(shifted), 0.0)
+  return e / jnp.maximum(jnp.sum(e, -1, keepdims=True), 1e-30)
+
+
+def _attention_read(p: dict, matcher: dict, query_input: jax.Array,
+                    memory: Memory, mask: jax.Array, num_passes: int):
+  """query_input: [N, Q], mask: [N, M] -> [N, 288 + state]."""
+  h0 = jnp.broadcast_to(p["h0"], (mask.shape[0], p["h0"].shape[0]))
+
+  def one_pass(carry, _):
+    h, _ = carry
+    q = layers.prelu(matcher["alpha"], layers.dense(
+        matcher["query"], jnp.concatenate([h, query_input], -1)))
+    strength = jnp.minimum(
+        jax.nn.softplus(layers.dense(matcher["strength"], h)), MAX_STRENGTH)
+    a = masked_softmax(strength * (q @ memory.keys.T), mask)
+    r = a @ memory.prototypes
+    return (layers.gru(p["gru"], h, r), r), None
+
+  r0 = jnp.zeros((mask.shape[0], memory.prototypes.shape[-1]))
+  (h, r), _ = jax.lax.scan(one_pass, (h0, r0), None, length=num_passes)
+  return jnp.concatenate([r, h], -1)
+
+
+def _average_read(p: dict, memory: Memory, mask: jax.Array):
+  """mask: [N, M] -> [N, 288 + state]: the mean visible prototype, one update."""
+  w = mask.astype(memory.prototypes.dtype)
+  r = (w @ memory.prototypes) / jnp.maximum(w.sum(-1, keepdims=True), 1.0)
+  h0 = jnp.broadcast_to(p["h0"], (mask.shape[0], p["h0"].shape[0]))
+  return jnp.concatenate([r, layers.gru(p["gru"], h0, r)], -1)
+
+
+def matching_readout(p: dict, matcher: str, query_input: jax.Array,
+                     memory: Memory, mask: jax.Array, config: Config,
+                     num_passes: int) -> jax.Array:
+  """What controller `p` reads for each query: [N, Q], [N, M] -> [N, 288 + S].
+
+  With "average" matching the read-out ignores the query.
+  """
+  if config.matching == "average":
+    return _average_read(p, memory, mask)
+  return _attention_read(p, p[matcher], query_input, memory, mask, num_passes)

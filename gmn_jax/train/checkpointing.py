@@ -1,0 +1,81 @@
+"""Orbax checkpoints of a run: the train state and the run config.
+
+The data stream and the samples of z are functions of (seed, step), so the
+state's step is the whole RNG state and resuming is exact.
+"""
+import json
+import os
+
+import jax
+import orbax.checkpoint as ocp
+
+from gmn_jax.train.run_config import RunConfig, differences
+
+CONFIG_FILE = "run_config.json"
+
+
+def manager(workdir: str, run: RunConfig) -> ocp.CheckpointManager:
+  options = ocp.CheckpointManagerOptions(max_to_keep=run.keep_checkpoints,
+                                         create=True)
+  return ocp.CheckpointManager(os.path.join(os.path.abspath(workdir),
+                                            "checkpoints"), options=options)
+
+
+def check_or_write_config(workdir: str, run: RunConfig) -> None:
+  """Refuse a workdir whose saved model or episode config differs from `run`.
+
+  Schedule fields (steps, rates, logging) may change between restarts.
+  """
+  path = os.path.join(workdir, CONFIG_FILE)
+  if os.path.exists(path):
+    with open(path) as f:
+      saved = json.load(f)
+    now = run.to_dict()
+    diff = differences({k: saved.get(k) for k in ("model", "episodes", "seed",
+                                                  "batch_size")},
+                       {k: now[k] for k in ("model", "episodes", "seed",
+                                            "batch_size")})
+    if diff:
+      raise ValueError(
+          f"{workdir!r} holds a run with another config; refusing to resume "
+          "from it:\n  " + "\n  ".join(diff) +
+          "\nUse a new --workdir, or the flags of that run.")
+  with open(path, "w") as f:
+    f.write(run.to_json())
+
+
+def load_run_config(workdir: str) -> RunConfig:
+  path = os.path.join(workdir, CONFIG_FILE)
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"{path!r} is missing: {workdir!r} is not a "
+                            "training workdir of experiments/train.py.")
+  with open(path) as f:
+    return RunConfig.from_dict(json.load(f))
+
+
+def save(mngr: ocp.CheckpointManager, state: dict, force: bool = False):
+  step = int(jax.device_get(state["step"]))
+  if mngr.latest_step() == step:
+    return
+  mngr.save(step, args=ocp.args.StandardSave(state), force=force)
+
+
+def restore_latest(mngr: ocp.CheckpointManager, abstract_state: dict):
+  """-> the latest saved state (placed like `abstract_state`), or None."""
+  step = mngr.latest_step()
+  if step is None:
+    return None
+  return mngr.restore(step, args=ocp.args.StandardRestore(abstract_state))
+
+
+def restore_params(workdir: str, step: int = None):
+  """-> (params, run config, step) of a workdir's latest (or given) step."""
+  from gmn_jax.train import step as train_step  # avoid an import cycle
+  run = load_run_config(workdir)
+  mngr = manager(workdir, run)
+  step = mngr.latest_step() if step is None else step
+  if step is None:
+    raise FileNotFoundError(f"No checkpoint in {workdir!r}/checkpoints.")
+  abstract = jax.eval_shape(lambda: train_step.init_state(run))
+  state = mngr.restore(step, args=ocp.args.StandardRestore(abstract))
+  return state["params"], run, step

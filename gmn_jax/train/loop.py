@@ -1,0 +1,178 @@
+"""The training loop: data, jitted step, logs, checkpoints, and a clean stop."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import jax
+import numpy as np
+from absl import logging
+
+from gmn_jax.config import first_scored_step
+from gmn_jax.data import episodes, omniglot
+from gmn_jax.train import checkpointing, parallel
+from gmn_jax.train import step as train_step
+from gmn_jax.train.run_config import RunConfig
+
+
+def check_workdir(workdir: str) -> None:
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, ".write_probe")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as e:
+    raise ValueError(f"--workdir={workdir!r} is not writable: {e}") from e
+
+
+def git_commit() -> str:
+  here = os.path.dirname(os.path.abspath(__file__))
+  try:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here,
+                         capture_output=True, text=True, timeout=10)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                           cwd=here, capture_output=True, text=True, timeout=10)
+    return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+  except (OSError, subprocess.SubprocessError):
+    return "unknown"
+
+
+class _StopRequest:
+  """Turns SIGINT/SIGTERM into a flag the loop checks after each step."""
+
+  def __init__(self):
+    self.requested = False
+    self._previous = {}
+
+  def __enter__(self):
+    for sig in (signal.SIGINT, signal.SIGTERM):
+      try:
+        self._previous[sig] = signal.signal(sig, self._handle)
+      except ValueError:  # not the main thread: no handlers, no clean stop
+        pass
+    return self
+
+  def _handle(self, signum, frame):
+    logging.warning("Signal %d: saving a checkpoint, then stopping.", signum)
+    self.requested = True
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+
+
+class _Logs:
+  """metrics.jsonl, TensorBoard events and the console progress line."""
+
+  def __init__(self, workdir: str, run: RunConfig):
+    self.path = os.path.join(workdir, "metrics.jsonl")
+    self.first = first_scored_step(run.model, run.episodes.num_classes)
+    self.total = run.num_steps
+    try:
+      from tensorboardX import SummaryWriter
+      self.tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+    except ImportError:
+      self.tb = None
+
+  def write(self, step: int, metrics: dict, steps_per_s: float):
+    bound = np.asarray(metrics["bound"], np.float64)
+    record = {"step": step, "loss": float(metrics["loss"]),
+              "nats_per_image": float(-bound[self.first:].mean()),
+              "grad_norm": float(metrics["grad_norm"]),
+              "bound": [round(float(b), 3) for b in bound],
+              "steps_per_s": steps_per_s, "time": time.time()}
+    with open(self.path, "a") as f:
+      f.write(json.dumps(record) + "\n")
+    if self.tb is not None:
+      self.tb.add_scalar("loss", record["loss"], step)
+      self.tb.add_scalar("nats_per_image", record["nats_per_image"], step)
+      for t, b in enumerate(bound):
+        self.tb.add_scalar(f"bound/t{t:02d}", b, step)
+      self.tb.flush()
+    eta = (self.total - step) / max(steps_per_s, 1e-9)
+    shown = " ".join(f"{-b:.1f}" for b in bound[self.first:])
+    logging.info("step %d/%d  %.2f steps/s  ETA %s  loss %.1f  -bound[t>=%d] %s",
+                 step, self.total, steps_per_s, _duration(eta), record["loss"],
+                 self.first, shown)
+
+
+def _duration(seconds: float) -> str:
+  m, s = divmod(int(seconds), 60)
+  h, m = divmod(m, 60)
+  return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+def _update_provenance(workdir: str, run: RunConfig, step: int,
+                       wall_s: float) -> None:
+  path = os.path.join(workdir, "provenance.json")
+  prov = {}
+  if os.path.exists(path):
+    with open(path) as f:
+      prov = json.load(f)
+  prov.setdefault("segments", [])
+  prov["segments"].append({
+      "commit": git_commit(), "device": jax.devices()[0].device_kind,
+      "platform": jax.default_backend(), "num_devices": jax.device_count(),
+      "jax_version": jax.__version__, "end_step": step,
+      "wall_s": round(wall_s, 1), "ended": time.strftime("%Y-%m-%dT%H:%M:%S")})
+  prov["steps"] = step
+  prov["wall_s_total"] = round(sum(s["wall_s"] for s in prov["segments"]), 1)
+  prov["run_config"] = run.to_dict()
+  with open(path, "w") as f:
+    json.dump(prov, f, indent=2)
+
+
+def train(run: RunConfig, workdir: str, data_dir: str = None,
+          images: np.ndarray = None, stop_after: int = None) -> dict:
+  """Train (or resume) `run` in `workdir`; returns the final state.
+
+  images: the training split [classes, drawings, 784] {0, 1}; read from
+    `data_dir` when None. stop_after: end this invocation after that many
+    steps (the schedule still spans run.num_steps), as an interruption would.
+  Everything that can be wrong with the flags fails here before compiling.
+  """
+  parallel.maybe_initialize_distributed()
+  run.validate(jax.device_count())
+  check_workdir(workdir)
+  if images is None:
+    images = omniglot.load_split("train", data_dir).images
+  run.episodes.validate(images.shape[0])
+  checkpointing.check_or_write_config(workdir, run)
+
+  mesh = parallel.data_mesh()
+  mngr = checkpointing.manager(workdir, run)
+  state = parallel.replicate(train_step.init_state(run), mesh)
+  restored = checkpointing.restore_latest(mngr, state)
+  if restored is not None:
+    state = restored
+    logging.info("Resumed %s at step %d.", workdir, int(state["step"]))
+  step_fn = train_step.make_train_step(run, mesh)
+  logs = _Logs(workdir, run)
+
+  start = int(jax.device_get(state["step"]))
+  end = run.num_steps if stop_after is None else min(run.num_steps,
+                                                      start + stop_after)
+  t_start = t_log = time.time()
+  last_logged = start
+  with _StopRequest() as stop:
+    for s in range(start, end):
+      x = episodes.episode_batch(images, run.episodes, run.batch_size,
+                                 run.seed, s)
+      state, metrics = step_fn(state, parallel.shard_batch(x, mesh))
+      done = s + 1
+      if done % run.log_every == 0 or done == end or stop.requested:
+        metrics = jax.device_get(metrics)
+        now = time.time()
+        logs.write(done, metrics, (done - last_logged) / (now - t_log))
+        t_log, last_logged = now, done
+      if done % run.checkpoint_every == 0:
+        checkpointing.save(mngr, state)
+      if stop.requested:
+        break
+    checkpointing.save(mngr, state, force=True)
+    mngr.wait_until_finished()
+  _update_provenance(workdir, run, int(jax.device_get(state["step"])),
+                     time.time() - t_start)
+  return state

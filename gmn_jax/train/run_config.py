@@ -1,0 +1,75 @@
+"""Everything that defines a training run, as data (what a flagfile sets)."""
+import dataclasses
+import json
+
+from gmn_jax.config import Config
+from gmn_jax.data.episodes import EpisodeSpec
+
+# REFERENCE.md: Adam at 1e-3, 3e-4, 1e-4 for equal thirds of ~90k steps.
+PAPER_STEPS = 90_750  # 750 epochs of 121 batches.
+PAPER_LEARNING_RATES = (1e-3, 3e-4, 1e-4)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  model: Config = Config()
+  episodes: EpisodeSpec = EpisodeSpec()
+  batch_size: int = 20
+  num_steps: int = PAPER_STEPS
+  learning_rates: tuple = PAPER_LEARNING_RATES  # equal parts of num_steps
+  adam_b2: float = 0.99
+  adam_eps: float = 1e-8
+  seed: int = 0
+  checkpoint_every: int = 500
+  keep_checkpoints: int = 3
+  log_every: int = 50
+
+  def validate(self, num_devices: int = 1) -> "RunConfig":
+    """Raise ValueError naming the flag of the first inconsistency."""
+    self.episodes.validate()
+    if not self.model.pseudo_input and not self.episodes.conditional:
+      raise ValueError(
+          "--pseudo_input=false (a conditional model) scores t >= C only and "
+          "needs --conditional_ordering=true, so that the first C images are "
+          "one of each class.")
+    if self.batch_size < 1:
+      raise ValueError(f"--batch_size={self.batch_size} must be >= 1.")
+    if self.batch_size % num_devices:
+      raise ValueError(
+          f"--batch_size={self.batch_size} is not divisible by the "
+          f"{num_devices} devices; use a multiple of {num_devices}.")
+    if self.num_steps < 1:
+      raise ValueError(f"--num_steps={self.num_steps} must be >= 1.")
+    if not self.learning_rates or min(self.learning_rates) <= 0:
+      raise ValueError(f"--learning_rates={self.learning_rates} must be "
+                       "positive numbers.")
+    for name in ("checkpoint_every", "keep_checkpoints", "log_every"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"--{name}={getattr(self, name)} must be >= 1.")
+    return self
+
+  def to_dict(self) -> dict:
+    return dataclasses.asdict(self)
+
+  @classmethod
+  def from_dict(cls, d: dict) -> "RunConfig":
+    d = dict(d)
+    d["model"] = Config(**d["model"])
+    d["episodes"] = EpisodeSpec(**d["episodes"])
+    d["learning_rates"] = tuple(d["learning_rates"])
+    return cls(**d)
+
+  def to_json(self) -> str:
+    return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+def differences(a: dict, b: dict, prefix: str = "") -> list:
+  """Human-readable differences between two nested dicts."""
+  out = []
+  for k in sorted(set(a) | set(b)):
+    va, vb = a.get(k, "<absent>"), b.get(k, "<absent>")
+    if isinstance(va, dict) and isinstance(vb, dict):
+      out += differences(va, vb, f"{prefix}{k}.")
+    elif va != vb:
+      out.append(f"{prefix}{k}: checkpoint {va!r} != now {vb!r}")
+  return out
