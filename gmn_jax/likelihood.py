@@ -20,32 +20,52 @@ DEFAULT_NUM_SAMPLES = 100
 DEFAULT_CHUNK = 100  # importance samples evaluated together; bounds memory.
 
 
+def _latent_free_terms(params: dict, config: Config, x: jax.Array):
+  """x: [T, 784] -> (context of the T queries, q(z_t | x_t, X_<t))."""
+  feats = encoder.encode(params["encoder"], x)
+  ctx = model.condition(params, config, feats, jnp.arange(x.shape[0]))
+  return ctx, model.posterior(params, config, ctx, feats)
+
+
+def _weights(params, config, x, ctx, q, eps):
+  """eps: [S, T, L] standard normal -> [S, T] log weights."""
+
+  def one_sample(e):
+    z = q.mean + q.scale * e
+    logits = model.generator_logits(params, config, ctx, z)
+    return (decoder.bernoulli_log_prob(logits, x) + ctx.prior.log_prob(z)
+            - q.log_prob(z))
+
+  return jax.vmap(one_sample)(eps)
+
+
+def log_weights(params: dict, config: Config, x: jax.Array,
+                eps: jax.Array) -> jax.Array:
+  """x: [T, 784] in {0, 1}, eps: [S, T, L] -> [S, T] log weights w_t (nats),
+  with z_t = mu_q + sigma_q * eps_t (the reparameterisation)."""
+  ctx, q = _latent_free_terms(params, config, x)
+  return _weights(params, config, x, ctx, q, eps)
+
+
 def episode_log_weights(params: dict, config: Config, x: jax.Array,
                         key: jax.Array, num_samples: int,
                         chunk: int = DEFAULT_CHUNK) -> jax.Array:
   """x: [T, 784] in {0, 1} -> [num_samples, T] log weights w_t (nats).
 
   The encoder, memories, prior and recognition model run once; z-dependent
-  work runs in chunks of `chunk` samples (vmapped within a chunk).
+  work runs in chunks of `chunk` samples (vmapped within a chunk), so memory
+  is bounded whatever num_samples is. Chunk i draws its noise from
+  fold_in(key, i).
   """
   t = x.shape[0]
-  feats = encoder.encode(params["encoder"], x)
-  ctx = model.condition(params, config, feats, jnp.arange(t))
-  q = model.posterior(params, config, ctx, feats)
-
-  def one_sample(eps):
-    z = q.mean + q.scale * eps
-    logits = model.generator_logits(params, config, ctx, z)
-    return (decoder.bernoulli_log_prob(logits, x) + ctx.prior.log_prob(z)
-            - q.log_prob(z))
-
+  ctx, q = _latent_free_terms(params, config, x)
   chunk = min(chunk, num_samples)
   num_chunks = -(-num_samples // chunk)
 
   def one_chunk(i):
     eps = jax.random.normal(jax.random.fold_in(key, i),
                             (chunk, t, config.latent_dim))
-    return jax.vmap(one_sample)(eps)
+    return _weights(params, config, x, ctx, q, eps)
 
   if num_chunks == 1:  # training: no loop to compile and differentiate
     return one_chunk(0)[:num_samples]
