@@ -19,3 +19,31 @@ def data_dir() -> str:
     from gmn_jax.data import tfds_source
     return tfds_source.prepare(DATA_DIR.value)
   return DATA_DIR.value or omniglot.default_data_dir()
+
+PARAMS = flags.DEFINE_string(
+    "params", None, "A params file of gmn_jax.save_params (e.g. pretrained/"
+    "gmn_c2.msgpack), instead of --workdir's latest checkpoint.")
+MODEL_NAME = flags.DEFINE_string(
+    "model_name", None, "Row name in the tables (a flagfile's name, e.g. "
+    "gmn_c2); default: the workdir's or params file's base name.")
+
+
+def load_model():
+  """-> (params, model config, training steps, model name)."""
+  import os
+  import gmn_jax
+  from gmn_jax.train import checkpointing
+  if PARAMS.value:
+    params, config, meta = gmn_jax.load_params(PARAMS.value)
+    steps = meta.get("steps", 0)
+    source = PARAMS.value
+  elif WORKDIR.value:
+    params, run, steps = checkpointing.restore_params(
+        os.path.expanduser(WORKDIR.value))
+    config = run.model
+    source = WORKDIR.value
+  else:
+    raise ValueError("Give --workdir (a training run) or --params (a file).")
+  name = MODEL_NAME.value or os.path.splitext(
+      os.path.basename(os.path.normpath(source)))[0]
+  return params, config, int(steps), name

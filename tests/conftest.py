@@ -2,6 +2,13 @@
 real Omniglot episodes from ../shared/data."""
 import os
 
+import tempfile
+
+# One persistent compilation cache for the whole session, shared with the
+# subprocesses that tests start: each distinct computation compiles once.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      os.path.join(tempfile.gettempdir(), "gmn_jax_test_cache"))
+
 import jax
 import numpy as np
 import pytest

@@ -1,0 +1,89 @@
+r"""The paper's Table 1 for one trained model, and few-shot classification.
+
+  python experiments/evaluate.py --workdir=~/runs/gmn_c2 \
+      --output_dir=results/gmn_c2
+
+Writes table1.csv, table1.md, nll_vs_t.png, classification.json and
+provenance.json to --output_dir (default: <workdir>/eval).
+"""
+import json
+import os
+import sys
+import time
+
+from absl import app, flags, logging
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import flags_common  # noqa: E402
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gmn_jax.data import load_split  # noqa: E402
+from gmn_jax.evaluate import classification, paper, table1  # noqa: E402
+from gmn_jax.train.loop import git_commit  # noqa: E402
+
+C_TEST = flags.DEFINE_list("c_test", None, "C_test values (default: the "
+                           "paper's for this model, else 1,2,4).")
+EPISODES = flags.DEFINE_integer("num_episodes", 1000, "Test episodes per "
+                                "C_test (the paper's protocol: 1000).")
+SAMPLES = flags.DEFINE_integer("num_samples", 100, "Importance samples of z.")
+BATCH = flags.DEFINE_integer("batch", 8, "Episodes evaluated together.")
+SEED = flags.DEFINE_integer("seed", 1234, "Seed of the test episodes.")
+TASKS = flags.DEFINE_integer("num_tasks", 200, "Few-shot tasks per (N, k); "
+                             "0 skips classification.")
+OUTPUT = flags.DEFINE_string("output_dir", None, "Where to write.")
+
+
+def main(argv):
+  del argv
+  try:
+    params, config, steps, name = flags_common.load_model()
+    images = load_split("test", flags_common.data_dir()).images
+  except (ValueError, FileNotFoundError) as e:
+    raise app.UsageError(str(e))
+  out = OUTPUT.value or os.path.join(os.path.expanduser(
+      flags_common.WORKDIR.value or "."), "eval")
+  os.makedirs(out, exist_ok=True)
+  c_tests = ([int(c) for c in C_TEST.value] if C_TEST.value
+             else list(paper.c_tests(name)))
+  t0 = time.time()
+  rows = []
+  for c in c_tests:
+    progress = lambda i, n: (i % (10 * BATCH.value) == 0 or i == n) and \
+        logging.info("C_test=%d: %d/%d episodes", c, i, n)
+    nlls = table1.episode_nlls(params, config, images, c, EPISODES.value,
+                               SAMPLES.value, seed=SEED.value,
+                               batch=BATCH.value, progress=progress)
+    rows += table1.summarize(name, config, c, nlls, steps)
+  table1.write_csv(os.path.join(out, "table1.csv"), rows)
+  header = (f"# Table 1: {name} after {steps} training steps\n\n"
+            f"{EPISODES.value} test episodes per C_test (seed {SEED.value}), "
+            f"{SAMPLES.value} importance samples of z per conditional.")
+  with open(os.path.join(out, "table1.md"), "w") as f:
+    f.write(table1.markdown(rows, header))
+  table1.plot(rows, os.path.join(out, "nll_vs_t.png"))
+  nll_s = time.time() - t0
+  results = []
+  if TASKS.value:
+    for ways in (5, 20):
+      for shots in (1, 5):
+        results.append(classification.accuracy(
+            params, config, images, ways, shots, TASKS.value))
+        logging.info("%s", results[-1])
+  with open(os.path.join(out, "classification.json"), "w") as f:
+    json.dump(results, f, indent=2)
+  with open(os.path.join(out, "provenance.json"), "w") as f:
+    json.dump({"model": name, "config": config.to_dict(), "steps": steps,
+               "source": flags_common.PARAMS.value or flags_common.WORKDIR.value,
+               "commit": git_commit(), "device": jax.devices()[0].device_kind,
+               "num_episodes": EPISODES.value, "num_samples": SAMPLES.value,
+               "seed": SEED.value, "c_test": c_tests,
+               "nll_wall_s": round(nll_s, 1),
+               "total_wall_s": round(time.time() - t0, 1),
+               "date": time.strftime("%Y-%m-%d")}, f, indent=2)
+  print(open(os.path.join(out, "table1.md")).read())
+
+
+if __name__ == "__main__":
+  app.run(main)

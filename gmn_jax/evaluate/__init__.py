@@ -1,0 +1,1 @@
+"""Evaluation: Table 1 (conditional NLL), few-shot classification, figures."""

@@ -1,0 +1,100 @@
+"""Evaluation: Table 1, classification, sample grids and the results overview,
+on a tiny model trained for a few steps."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gmn_jax import data
+from gmn_jax.evaluate import classification, results, table1
+from gmn_jax.train import RunConfig, train
+from conftest import VARIANTS, random_params, small_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, test_split):
+  d = tmp_path_factory.mktemp("run")
+  run = RunConfig(model=small_config(), episodes=data.EpisodeSpec(4, 2),
+                  batch_size=4, num_steps=2, checkpoint_every=2, log_every=1)
+  train(run, str(d), images=test_split.images[:30])
+  return d
+
+
+def run_script(name, *args):
+  out = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", name),
+                        *args], capture_output=True, text=True, timeout=900)
+  assert out.returncode == 0, out.stderr[-3000:]
+  return out
+
+
+def test_evaluate_sample_and_collect(workdir, tmp_path):
+  out = tmp_path / "results" / "gmn_c2"
+  run_script("evaluate.py", f"--workdir={workdir}", f"--output_dir={out}",
+             "--model_name=gmn_c2", "--c_test=1,4", "--num_episodes=3",
+             "--num_samples=2", "--num_tasks=2")
+  rows = table1.read_csv(out / "table1.csv")
+  assert [int(r["t"]) for r in rows if r["c_test"] == "1"] == list(range(20))
+  r = next(r for r in rows if r["c_test"] == "4" and r["t"] == "19")
+  assert float(r["paper"]) == 73.7
+  assert np.isclose(float(r["diff"]), float(r["nll"]) - 73.7, atol=0.02)
+  assert int(r["steps"]) == 2
+  assert "3 test episodes per C_test" in (out / "table1.md").read_text()
+  assert (out / "nll_vs_t.png").stat().st_size > 1000
+  cls = json.loads((out / "classification.json").read_text())
+  assert {(c["ways"], c["shots"]) for c in cls} == {(5, 1), (5, 5), (20, 1),
+                                                    (20, 5)}
+  run_script("sample.py", f"--workdir={workdir}", f"--output={out}/s.png",
+             "--length=4", "--num_samples=3")
+  from PIL import Image
+  assert Image.open(out / "s.png").size == (5 * 30 * 2, 5 * 30 * 2)
+  shutil.copy(workdir / "provenance.json", out / "training.json")
+  readme = results.write_overview(str(tmp_path / "results"))
+  text = open(readme).read()
+  assert "| gmn_c2 | 4 | 2 |" in text and "C_test=1: NLL falls" in text
+  merged = table1.read_csv(tmp_path / "results" / "table1.csv")
+  assert list(merged[0]) == list(table1.CSV_FIELDS) and len(merged) == 40
+
+
+def test_conditional_rows_start_at_c():
+  nlls = np.random.default_rng(0).normal(80, 5, (10, 20))
+  rows = table1.summarize("gmn_c2_conditional", VARIANTS["attention_conditional"],
+                          4, nlls, 7)
+  assert rows[0]["t"] == 4 and rows[0]["paper"] == 86.8
+  assert np.isclose(rows[0]["stderr"], nlls[:, 4].std(ddof=1) / np.sqrt(10),
+                    atol=0.01)
+
+
+def test_evaluation_does_not_depend_on_batch(test_split):
+  config = VARIANTS["vae"]
+  params = random_params(config)
+  a = table1.episode_nlls(params, config, test_split.images, 2, 3, 2, length=4,
+                          batch=2)
+  b = table1.episode_nlls(params, config, test_split.images, 2, 3, 2, length=4,
+                          batch=3)
+  np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_few_shot_tasks_are_well_formed(test_split):
+  eps, labels = classification.tasks(test_split.images, 5, 2, 20)
+  assert eps.shape == (20, 5, 3, 784)
+  for i in range(20):
+    query = eps[i, 0, -1]
+    assert all((eps[i, c, -1] == query).all() for c in range(5))
+    true_support = eps[i, labels[i], :2]
+    assert not any((s == query).all() for s in true_support)
+
+
+def test_claims_are_checked_on_the_table():
+  rows = []
+  for c, slope in ((1, 2.0), (4, 0.5)):
+    for t in range(20):
+      rows.append({"model": "gmn_c2", "c_test": c, "t": t,
+                   "nll": 90 - slope * t})
+  claims = dict(results.qualitative_claims(rows))
+  assert all(claims.values()) and len(claims) == 3

@@ -1,0 +1,133 @@
+"""Training: exact resume, config guard, flag errors, data parallelism."""
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from gmn_jax import data
+from gmn_jax.train import RunConfig, train
+from gmn_jax.train import checkpointing
+from conftest import small_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN = RunConfig(model=small_config(), episodes=data.EpisodeSpec(4, 2),
+                batch_size=4, num_steps=4, checkpoint_every=2, log_every=1,
+                learning_rates=(1e-3, 1e-4))
+
+
+@pytest.fixture(scope="module")
+def images(test_split):
+  return test_split.images[:30]
+
+
+def leaves(state):
+  return [np.asarray(x) for x in jax.tree_util.tree_leaves(state["params"])]
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, images):
+  whole = train(RUN, str(tmp_path / "a"), images=images)
+  train(RUN, str(tmp_path / "b"), images=images, stop_after=1)
+  part = train(RUN, str(tmp_path / "b"), images=images, stop_after=2)
+  assert int(part["step"]) == 3
+  resumed = train(RUN, str(tmp_path / "b"), images=images)
+  assert int(resumed["step"]) == int(whole["step"]) == 4
+  for a, b in zip(leaves(whole), leaves(resumed)):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+  # logs and provenance are written
+  lines = (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()
+  assert [json.loads(l)["step"] for l in lines] == [1, 2, 3, 4]
+  prov = json.loads((tmp_path / "b" / "provenance.json").read_text())
+  assert prov["steps"] == 4 and len(prov["segments"]) == 3
+  params, run, step = checkpointing.restore_params(str(tmp_path / "b"))
+  assert step == 4 and run == RUN
+
+
+def test_resume_with_another_model_config_is_refused(tmp_path, images):
+  train(RUN, str(tmp_path), images=images, stop_after=1)
+  other = RunConfig(**{**RUN.__dict__, "model": small_config(num_passes=3)})
+  with pytest.raises(ValueError, match="num_passes: checkpoint 2 != now 3"):
+    train(other, str(tmp_path), images=images)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(model=small_config(pseudo_input=False)), "--conditional_ordering"),
+    (dict(batch_size=0), "--batch_size=0"),
+    (dict(episodes=data.EpisodeSpec(2, 3, True)), "T >= C"),
+    (dict(episodes=data.EpisodeSpec(4, 31)), "only 30 classes"),
+])
+def test_inconsistent_runs_fail_before_compiling(tmp_path, images, change,
+                                                 message):
+  with pytest.raises(ValueError, match=message):
+    train(RunConfig(**{**RUN.__dict__, **change}), str(tmp_path),
+          images=images)
+
+
+def test_unwritable_workdir(tmp_path, images):
+  blocker = tmp_path / "file"
+  blocker.write_text("")
+  with pytest.raises(ValueError, match="--workdir=.* is not writable"):
+    train(RUN, str(blocker / "sub"), images=images)
+
+
+def test_smoke_flagfile_trains_and_resumes(tmp_path):
+  cmd = [sys.executable, os.path.join(ROOT, "experiments", "train.py"),
+         "--flagfile=" + os.path.join(ROOT, "experiments", "configs",
+                                      "smoke.flags"),
+         f"--workdir={tmp_path}"]
+  out = subprocess.run(cmd + ["--stop_after=3"], capture_output=True,
+                       text=True, timeout=600)
+  assert out.returncode == 0, out.stderr[-3000:]
+  out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+  assert out.returncode == 0, out.stderr[-3000:]
+  assert "Resumed" in out.stderr
+  steps = [json.loads(l)["step"] for l in
+           (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  assert steps[-1] == 6
+  assert os.listdir(tmp_path / "tensorboard")
+
+
+def test_bad_flag_is_reported_by_name(tmp_path):
+  cmd = [sys.executable, os.path.join(ROOT, "experiments", "train.py"),
+         "--flagfile=" + os.path.join(ROOT, "experiments", "configs",
+                                      "smoke.flags"),
+         f"--workdir={tmp_path}", "--matching=bogus"]
+  out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+  assert out.returncode != 0
+  assert "matching='bogus' is unknown" in out.stderr
+
+
+FOUR_DEVICES = r"""
+import jax, numpy as np
+from gmn_jax import data
+from gmn_jax.train import RunConfig, parallel, step as train_step
+from conftest import small_config
+assert jax.device_count() == 4, jax.devices()
+run = RunConfig(model=small_config(), episodes=data.EpisodeSpec(4, 2),
+                batch_size=8, num_steps=2)
+images = data.load_split("test").images[:30]
+out = {}
+for n in (1, 4):
+  mesh = parallel.data_mesh(jax.devices()[:n])
+  state = parallel.replicate(train_step.init_state(run), mesh)
+  fn = train_step.make_train_step(run, mesh)
+  for s in range(2):
+    x = parallel.shard_batch(data.episode_batch(images, run.episodes, 8, 0, s), mesh)
+    state, m = fn(state, x)
+  out[n] = (float(m["loss"]), [np.asarray(l) for l in jax.tree_util.tree_leaves(state["params"])])
+np.testing.assert_allclose(out[1][0], out[4][0], rtol=1e-5)
+for a, b in zip(out[1][1], out[4][1]):
+  np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+print("OK", out[1][0], out[4][0])
+"""
+
+
+def test_four_devices_equal_one(tmp_path):
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+             PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
+  out = subprocess.run([sys.executable, "-c", FOUR_DEVICES], env=env,
+                       capture_output=True, text=True, timeout=900)
+  assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-3000:]
