@@ -105,7 +105,10 @@ def _attention_read(p: dict, matcher: dict, query_input: jax.Array,
     return (layers.gru(p["gru"], h, r), r), None
 
   r0 = jnp.zeros((mask.shape[0], memory.prototypes.shape[-1]))
-  (h, r), _ = jax.lax.scan(one_pass, (h0, r0), None, length=num_passes)
+  # Unrolled: K is small, XLA fuses across passes, and its cost analysis
+  # then counts every pass (it counts a rolled loop body once).
+  (h, r), _ = jax.lax.scan(one_pass, (h0, r0), None, length=num_passes,
+                           unroll=True)
   return jnp.concatenate([r, h], -1)
 
 
