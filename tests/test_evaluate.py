@@ -53,6 +53,10 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
              "--length=4", "--num_samples=3")
   from PIL import Image
   assert Image.open(out / "s.png").size == (5 * 30 * 2, 5 * 30 * 2)
+  run_script("export.py", f"--workdir={workdir}", f"--output={out}/p.msgpack")
+  import gmn_jax
+  _, config, meta = gmn_jax.load_params(str(out / "p.msgpack"))
+  assert config == small_config() and meta["steps"] == 2
   shutil.copy(workdir / "provenance.json", out / "training.json")
   readme = results.write_overview(str(tmp_path / "results"))
   text = open(readme).read()
