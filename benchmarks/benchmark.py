@@ -42,7 +42,15 @@ def timed(fn, *args, reps):
 
 
 def flops(jitted, *args) -> float:
-  cost = jitted.lower(*args).compile().cost_analysis()
+  """FLOPs of one call by XLA's cost analysis, every controller pass counted."""
+  from gmn_jax import matching
+  matching.UNROLL_PASSES = True
+  jax.clear_caches()  # traces are cached without the flag: retrace both ways
+  try:
+    cost = jitted.lower(*args).compile().cost_analysis()
+  finally:
+    matching.UNROLL_PASSES = False
+    jax.clear_caches()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   return float(cost.get("flops", 0.0))
 

@@ -19,7 +19,6 @@ import flags_common  # noqa: E402
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gmn_jax.data import load_split  # noqa: E402
 from gmn_jax.evaluate import classification, paper, table1  # noqa: E402
 from gmn_jax.train.loop import git_commit  # noqa: E402
 
@@ -37,11 +36,7 @@ OUTPUT = flags.DEFINE_string("output_dir", None, "Where to write.")
 
 def main(argv):
   del argv
-  try:
-    params, config, steps, name = flags_common.load_model()
-    images = load_split("test", flags_common.data_dir()).images
-  except (ValueError, FileNotFoundError) as e:
-    raise app.UsageError(str(e))
+  params, config, steps, name, images = flags_common.model_and_test_images()
   out = OUTPUT.value or os.path.join(os.path.expanduser(
       flags_common.WORKDIR.value or "."), "eval")
   os.makedirs(out, exist_ok=True)

@@ -47,3 +47,15 @@ def load_model():
   name = MODEL_NAME.value or os.path.splitext(
       os.path.basename(os.path.normpath(source)))[0]
   return params, config, int(steps), name
+
+
+def model_and_test_images():
+  """-> (params, config, steps, name, test images), or a UsageError that says
+  what is missing."""
+  from absl import app
+  from gmn_jax.data import load_split
+  try:
+    params, config, steps, name = load_model()
+    return params, config, steps, name, load_split("test", data_dir()).images
+  except (ValueError, FileNotFoundError) as e:
+    raise app.UsageError(str(e))

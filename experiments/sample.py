@@ -14,7 +14,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import gmn_jax  # noqa: E402
-from gmn_jax.data import EpisodeSpec, load_split, test_episodes  # noqa: E402
+from gmn_jax.data import EpisodeSpec, test_episodes  # noqa: E402
 from gmn_jax.evaluate import figures  # noqa: E402
 
 OUTPUT = flags.DEFINE_string("output", None, "PNG path (default: "
@@ -27,11 +27,7 @@ SEED = flags.DEFINE_integer("seed", 0, "Which test episode, and z.")
 
 def main(argv):
   del argv
-  try:
-    params, config, _, _ = flags_common.load_model()
-    images = load_split("test", flags_common.data_dir()).images
-  except (ValueError, FileNotFoundError) as e:
-    raise app.UsageError(str(e))
+  params, config, _, _, images = flags_common.model_and_test_images()
   spec = EpisodeSpec(LENGTH.value, C_TEST.value, conditional=True)
   context = test_episodes(images, spec, 1, seed=SEED.value)[0]
   probs = gmn_jax.sample(params, context, jax.random.key(SEED.value),
