@@ -105,7 +105,7 @@ def _duration(seconds: float) -> str:
 
 
 def _update_provenance(workdir: str, run: RunConfig, step: int,
-                       wall_s: float) -> None:
+                       wall_s: float, commit: str) -> None:
   path = os.path.join(workdir, "provenance.json")
   prov = {}
   if os.path.exists(path):
@@ -113,7 +113,7 @@ def _update_provenance(workdir: str, run: RunConfig, step: int,
       prov = json.load(f)
   prov.setdefault("segments", [])
   prov["segments"].append({
-      "commit": git_commit(), "device": jax.devices()[0].device_kind,
+      "commit": commit, "device": jax.devices()[0].device_kind,
       "platform": jax.default_backend(), "num_devices": jax.device_count(),
       "jax_version": jax.__version__, "end_step": step,
       "wall_s": round(wall_s, 1), "ended": time.strftime("%Y-%m-%dT%H:%M:%S")})
@@ -154,6 +154,7 @@ def train(run: RunConfig, workdir: str, data_dir: str = None,
   start = int(jax.device_get(state["step"]))
   end = run.num_steps if stop_after is None else min(run.num_steps,
                                                       start + stop_after)
+  commit = git_commit()  # the code this invocation runs, read before it may change
   t_start = t_log = time.time()
   last_logged = start
   with _StopRequest() as stop:
@@ -174,5 +175,5 @@ def train(run: RunConfig, workdir: str, data_dir: str = None,
     checkpointing.save(mngr, state, force=True)
     mngr.wait_until_finished()
   _update_provenance(workdir, run, int(jax.device_get(state["step"])),
-                     time.time() - t_start)
+                     time.time() - t_start, commit)
   return state
