@@ -100,9 +100,12 @@ def bench_eval(num_samples, params, x, reps):
           "gflops_per_s": f / sec / 1e9}
 
 
-def bench_sequential(params, x, reps):
+def bench_sequential(params, x, reps, length=10):
   """The per-t reference (memory rebuilt for every t) vs the parallel pass,
-  both jitted, on the same episode and the same 10 samples of z."""
+  both jitted, on the same `length` images and the same 10 samples of z
+  (the reference unrolls t in Python: a full T = 20 takes minutes to
+  compile)."""
+  x = x[:length]
   from test_likelihood import reference_log_weights
   config = gmn_jax.Config()
   eps = jax.random.normal(jax.random.key(1), (10, x.shape[0], config.latent_dim))
@@ -110,7 +113,7 @@ def bench_sequential(params, x, reps):
   fast = jax.jit(lambda x, e: likelihood.log_weights(params, config, x, e))
   np.testing.assert_allclose(slow(x, eps), fast(x, eps), rtol=1e-3)
   t_slow, t_fast = timed(slow, x, eps, reps=reps), timed(fast, x, eps, reps=reps)
-  return {"sequential_s": t_slow, "parallel_s": t_fast,
+  return {"episode_length": length, "sequential_s": t_slow, "parallel_s": t_fast,
           "speedup": t_slow / t_fast}
 
 
