@@ -76,6 +76,9 @@ def write_overview(results_dir: str) -> str:
         f"{'' if wall is None else f'{wall / 3600:.1f} h'} | "
         f"{ev.get('device', '?')} | {ev.get('num_episodes', '?')} x "
         f"{ev.get('num_samples', '?')} | {ev.get('commit', '?')} |")
+  lines += ["", "## Status of each row", ""]
+  for model in sorted({r["model"] for r in rows}):
+    lines.append(f"- {model}: {_status(os.path.join(results_dir, model))}")
   lines += ["", "## The paper's qualitative claims, on this table", ""]
   for claim, holds in qualitative_claims(rows):
     lines.append(f"- [{'x' if holds else ' '}] {claim}")
@@ -91,6 +94,30 @@ def write_overview(results_dir: str) -> str:
   with open(path, "w") as f:
     f.write("\n".join(lines) + "\n")
   return path
+
+
+def _status(model_dir: str) -> str:
+  """Steps against the paper's schedule, and the training bound's trend over
+  the last 500 logged steps (from the run's metrics.jsonl)."""
+  from gmn_jax.train.run_config import PAPER_STEPS
+  steps = _json(os.path.join(model_dir, "provenance.json")).get("steps", 0)
+  text = (f"{steps} of {PAPER_STEPS} steps ({steps / PAPER_STEPS:.1%})")
+  text += ": finished." if steps >= PAPER_STEPS else ": not converged; a " \
+      "checkpoint, not yet a reproduction."
+  path = os.path.join(model_dir, "metrics.jsonl")
+  if os.path.exists(path):
+    with open(path) as f:
+      log = [json.loads(l) for l in f]
+    last = log[-1]["step"]
+    recent = [r["nats_per_image"] for r in log if r["step"] > last - 100]
+    before = [r["nats_per_image"] for r in log
+              if last - 600 < r["step"] <= last - 500]
+    if recent and before:
+      drop = np.mean(before) - np.mean(recent)
+      text += (f" Training bound {np.mean(before):.1f} -> {np.mean(recent):.1f}"
+               " nats/image over its last ~500 steps"
+               + (" (still falling)." if drop > 0.5 else " (flat)."))
+  return text
 
 
 def _json(path, default=None):
