@@ -128,7 +128,7 @@ def commit():
 def write_readme():
   rows = []
   for name in sorted(os.listdir(os.path.join(HERE, "results"))):
-    if name.endswith(".json"):
+    if name.endswith(".json") and not name.startswith("profile_"):
       with open(os.path.join(HERE, "results", name)) as f:
         r = json.load(f)
       rows.append(

@@ -1,0 +1,89 @@
+r"""Where the training step's time goes: each part's forward + backward alone.
+
+  python benchmarks/profile_step.py   # prints a table, writes results/profile_<device>.json
+
+The parts run on the shapes of the paper's step (B = 20 episodes of T = 20,
+so 400 images through psi and the generator), jitted, compile excluded,
+median of 5. `xla conv weight-grad` is XLA's own gradient of the decoder's
+28x28 residual conv, beside `conv weight-grad` (the project's), to show why
+gmn_jax.layers computes that gradient itself.
+"""
+import json
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from benchmark import commit, timed  # noqa: E402
+from gmn_jax import config as config_lib  # noqa: E402
+from gmn_jax import decoder, encoder, layers, matching, model  # noqa: E402
+
+
+def gradient(fn):
+  """fn(params, x) -> jitted gradient of sum(fn) wrt params: forward + backward."""
+  return jax.jit(jax.grad(lambda p, x: jnp.sum(fn(p, x))))
+
+
+def controllers(cfg, num_images):
+  """The three controllers' read-outs of an episode batch, from features."""
+  def fn(params, feats):  # feats: [B, T, 288]
+    def episode(f):
+      t = f.shape[0]
+      ctx = model.condition(params, cfg, f, jnp.arange(t))
+      q = model.posterior(params, cfg, ctx, f)
+      read = matching.matching_readout(
+          params["controller"], "generative", q.mean, ctx.memory, ctx.mask,
+          cfg, cfg.num_passes)
+      return jnp.sum(read) + jnp.sum(q.scale) + jnp.sum(ctx.prior.scale)
+    return jax.vmap(episode)(feats)
+  return fn
+
+
+def main():
+  cfg = config_lib.Config()
+  b, t = 20, 20
+  n = b * t
+  key = jax.random.key(0)
+  params = model.init_params(key, cfg)
+  x = (jax.random.uniform(key, (n, 784)) < 0.1).astype(jnp.float32)
+  feats = jax.random.normal(key, (b, t, config_lib.FEATURE_DIM))
+  dec_in = jax.random.normal(key, (n, cfg.latent_dim + cfg.readout_dim))
+  h13 = jax.random.normal(key, (n, 13, 13, 16))
+  h28 = jax.random.normal(key, (n, 28, 28, 16))
+  last = params["decoder"]["sections"][-1]
+  xla_conv = lambda p, h: jax.lax.conv_general_dilated(
+      h, p["w"], (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  parts = [
+      ("psi (encoder)", gradient(encoder.encode), params["encoder"], x),
+      ("controllers (prior, recognition, generative)",
+       gradient(controllers(cfg, n)), params, feats),
+      ("generator", gradient(decoder.decode), params["decoder"], dec_in),
+      ("  its last section (13 -> 28)", gradient(layers.up_section), last, h13),
+      ("    transposed conv 13 -> 28",
+       gradient(lambda p, h: layers.conv_transpose(p, h, 2)), last["conv"], h13),
+      ("    3x3 conv at 28x28", gradient(layers.conv), last["block"], h28),
+      ("    xla 3x3 conv at 28x28", gradient(xla_conv), last["block"], h28),
+  ]
+  rows = {}
+  print(f"| part (B = {b}, T = {t}: {n} images), forward + backward | ms |")
+  print("|---|---|")
+  for name, fn, p, inp in parts:
+    rows[name.strip()] = timed(fn, p, inp, reps=5) * 1000
+    print(f"| {name} | {rows[name.strip()]:.1f} |")
+  device = jax.devices()[0]
+  name = "cpu" if device.platform == "cpu" else device.device_kind.replace(
+      " ", "_").lower()
+  path = os.path.join(HERE, "results", f"profile_{name}.json")
+  with open(path, "w") as f:
+    json.dump({"device": device.device_kind, "jax_version": jax.__version__,
+               "commit": commit(), "ms": rows}, f, indent=2)
+  print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+  main()
