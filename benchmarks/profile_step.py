@@ -4,9 +4,9 @@ r"""Where the training step's time goes: each part's forward + backward alone.
 
 The parts run on the shapes of the paper's step (B = 20 episodes of T = 20,
 so 400 images through psi and the generator), jitted, compile excluded,
-median of 5. `xla conv weight-grad` is XLA's own gradient of the decoder's
-28x28 residual conv, beside `conv weight-grad` (the project's), to show why
-gmn_jax.layers computes that gradient itself.
+median of 5. "The same, XLA's gradient" is XLA's own backward pass of the
+decoder's 28x28 residual conv, beside the project's, to show why
+gmn_jax.layers computes the weight gradient itself.
 """
 import json
 import os
@@ -24,13 +24,24 @@ from gmn_jax import config as config_lib  # noqa: E402
 from gmn_jax import decoder, encoder, layers, matching, model  # noqa: E402
 
 
-def gradient(fn):
-  """fn(params, x) -> jitted gradient of sum(fn) wrt params: forward + backward."""
-  return jax.jit(jax.grad(lambda p, x: jnp.sum(fn(p, x))))
+def backward(fn, params, x, wrt_input=True):
+  """-> a thunk running jitted fn(params, x) forward and backward, with a
+  fixed random output gradient: d/dparams, and d/dx unless x is data. (The
+  gradient of a plain sum is a constant that XLA simplifies, flattering the
+  timing.)"""
+  out = jax.eval_shape(fn, params, x)
+  g = jax.random.normal(jax.random.key(1), out.shape, out.dtype)
+
+  @jax.jit
+  def run(params, x, g):
+    grads = jax.vjp(fn, params, x)[1](g)
+    return grads if wrt_input else grads[0]
+
+  return lambda: run(params, x, g)
 
 
-def controllers(cfg, num_images):
-  """The three controllers' read-outs of an episode batch, from features."""
+def controllers(cfg):
+  """The three controllers' outputs for an episode batch, from features."""
   def fn(params, feats):  # feats: [B, T, 288]
     def episode(f):
       t = f.shape[0]
@@ -39,7 +50,7 @@ def controllers(cfg, num_images):
       read = matching.matching_readout(
           params["controller"], "generative", q.mean, ctx.memory, ctx.mask,
           cfg, cfg.num_passes)
-      return jnp.sum(read) + jnp.sum(q.scale) + jnp.sum(ctx.prior.scale)
+      return jnp.concatenate([read, q.scale, ctx.prior.scale], -1)
     return jax.vmap(episode)(feats)
   return fn
 
@@ -59,21 +70,22 @@ def main():
   xla_conv = lambda p, h: jax.lax.conv_general_dilated(
       h, p["w"], (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
   parts = [
-      ("psi (encoder)", gradient(encoder.encode), params["encoder"], x),
+      ("psi (encoder)",
+       backward(encoder.encode, params["encoder"], x, wrt_input=False)),
       ("controllers (prior, recognition, generative)",
-       gradient(controllers(cfg, n)), params, feats),
-      ("generator", gradient(decoder.decode), params["decoder"], dec_in),
-      ("  its last section (13 -> 28)", gradient(layers.up_section), last, h13),
-      ("    transposed conv 13 -> 28",
-       gradient(lambda p, h: layers.conv_transpose(p, h, 2)), last["conv"], h13),
-      ("    3x3 conv at 28x28", gradient(layers.conv), last["block"], h28),
-      ("    xla 3x3 conv at 28x28", gradient(xla_conv), last["block"], h28),
+       backward(controllers(cfg), params, feats)),
+      ("generator", backward(decoder.decode, params["decoder"], dec_in)),
+      ("  its last section (13 -> 28)", backward(layers.up_section, last, h13)),
+      ("    transposed conv 13 -> 28", backward(
+          lambda p, h: layers.conv_transpose(p, h, 2), last["conv"], h13)),
+      ("    3x3 conv at 28x28", backward(layers.conv, last["block"], h28)),
+      ("    the same, XLA's gradient", backward(xla_conv, last["block"], h28)),
   ]
   rows = {}
   print(f"| part (B = {b}, T = {t}: {n} images), forward + backward | ms |")
   print("|---|---|")
-  for name, fn, p, inp in parts:
-    rows[name.strip()] = timed(fn, p, inp, reps=5) * 1000
+  for name, thunk in parts:
+    rows[name.strip()] = timed(thunk, reps=5) * 1000
     print(f"| {name} | {rows[name.strip()]:.1f} |")
   device = jax.devices()[0]
   name = "cpu" if device.platform == "cpu" else device.device_kind.replace(
