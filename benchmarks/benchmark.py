@@ -146,6 +146,14 @@ def write_readme():
       "| device | train episodes/s | train GFLOP/s | matmul GFLOP/s | of ceiling"
       " | eval samples/s | speed-up | peak RSS MB | jax | commit |\n"
       "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+  for name in sorted(os.listdir(os.path.join(HERE, "results"))):
+    if name.startswith("profile_") and name.endswith(".json"):
+      with open(os.path.join(HERE, "results", name)) as f:
+        r = json.load(f)
+      text += (f"\n## Where a training step's time goes ({r['device']}, commit "
+               f"{r['commit']}; `python benchmarks/profile_step.py`)\n\n"
+               "| part, forward + backward at B = 20, T = 20 | ms |\n|---|---|\n"
+               + "".join(f"| {k} | {v:.0f} |\n" for k, v in r["ms"].items()))
   with open(os.path.join(HERE, "README.md"), "w") as f:
     f.write(text)
 

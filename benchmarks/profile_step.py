@@ -19,6 +19,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import benchmark  # noqa: E402
 from benchmark import commit, timed  # noqa: E402
 from gmn_jax import config as config_lib  # noqa: E402
 from gmn_jax import decoder, encoder, layers, matching, model  # noqa: E402
@@ -94,7 +95,8 @@ def main():
   with open(path, "w") as f:
     json.dump({"device": device.device_kind, "jax_version": jax.__version__,
                "commit": commit(), "ms": rows}, f, indent=2)
-  print(f"wrote {path}")
+  benchmark.write_readme()
+  print(f"wrote {path} and benchmarks/README.md")
 
 
 if __name__ == "__main__":
