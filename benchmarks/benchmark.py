@@ -125,6 +125,14 @@ def commit():
     return "unknown"
 
 
+def device_name() -> str:
+  """The results file's name: "cpu", or the accelerator's kind."""
+  device = jax.devices()[0]
+  if device.platform == "cpu":
+    return "cpu"
+  return device.device_kind.replace(" ", "_").lower()
+
+
 def write_readme():
   rows = []
   for name in sorted(os.listdir(os.path.join(HERE, "results"))):
@@ -165,8 +173,7 @@ def main():
   reps = 3 if args.quick else 7
   images = data.load_split("train").images
   device = jax.devices()[0]
-  name = "cpu" if device.platform == "cpu" else device.device_kind.replace(
-      " ", "_").lower()
+  name = device_name()
   ceiling = matmul_ceiling(reps)
   print(f"device {device.device_kind} ({jax.default_backend()}), matmul "
         f"ceiling {ceiling:.1f} GFLOP/s")

@@ -20,7 +20,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import benchmark  # noqa: E402
-from benchmark import commit, timed  # noqa: E402
 from gmn_jax import config as config_lib  # noqa: E402
 from gmn_jax import decoder, encoder, layers, matching, model  # noqa: E402
 
@@ -86,15 +85,13 @@ def main():
   print(f"| part (B = {b}, T = {t}: {n} images), forward + backward | ms |")
   print("|---|---|")
   for name, thunk in parts:
-    rows[name.strip()] = timed(thunk, reps=5) * 1000
+    rows[name.strip()] = benchmark.timed(thunk, reps=5) * 1000
     print(f"| {name} | {rows[name.strip()]:.1f} |")
   device = jax.devices()[0]
-  name = "cpu" if device.platform == "cpu" else device.device_kind.replace(
-      " ", "_").lower()
-  path = os.path.join(HERE, "results", f"profile_{name}.json")
+  path = os.path.join(HERE, "results", f"profile_{benchmark.device_name()}.json")
   with open(path, "w") as f:
     json.dump({"device": device.device_kind, "jax_version": jax.__version__,
-               "commit": commit(), "ms": rows}, f, indent=2)
+               "commit": benchmark.commit(), "ms": rows}, f, indent=2)
   benchmark.write_readme()
   print(f"wrote {path} and benchmarks/README.md")
 

@@ -4,7 +4,6 @@ apply function takes that dict first.
 Images are NHWC. Initialisation follows the reference: He-normal weights,
 weight-normalised dense matrices with a learned scalar gain, PReLU slopes near 0.
 """
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -56,23 +55,9 @@ _DIMS = ("NHWC", "HWIO", "NHWC")
 WEIGHT_GRAD_CHUNK = 2
 
 
-def _lax_conv(x, w, stride, padding, lhs_dilation=(1, 1)):
-  return jax.lax.conv_general_dilated(x, w, stride, padding,
-                                      lhs_dilation=lhs_dilation,
+def _lax_conv(x, w, stride: int, padding: tuple):
+  return jax.lax.conv_general_dilated(x, w, (stride, stride), padding,
                                       dimension_numbers=_DIMS)
-
-
-def _chunked_sum(fn, a, b, out_shape):
-  """sum_n fn(a[n:n+c], b[n:n+c]) over chunks of WEIGHT_GRAD_CHUNK images;
-  a: [N, ...], b: [N, ...] (zero-padded to a multiple of the chunk)."""
-  c = WEIGHT_GRAD_CHUNK
-  pad = -a.shape[0] % c
-  a, b = (jnp.pad(v, [(0, pad)] + [(0, 0)] * (v.ndim - 1)) for v in (a, b))
-  a = a.reshape(-1, c, *a.shape[1:])
-  b = b.reshape(-1, c, *b.shape[1:])
-  total, _ = jax.lax.scan(lambda acc, ab: (acc + fn(*ab), None),
-                          jnp.zeros(out_shape, a.dtype), (a, b))
-  return total
 
 
 def _taps(x, kernel, stride, out_size):
@@ -86,29 +71,41 @@ def _taps(x, kernel, stride, out_size):
   return jnp.concatenate(cols, -1).reshape(-1, kernel * kernel * c)
 
 
+def _weight_gradient(x, g, kernel, stride):
+  """sum over images of patches(x)^T @ g, WEIGHT_GRAD_CHUNK images at a time;
+  x: [N, H, W, C] padded, g: [N, H', W', F] -> [k * k * C, F]."""
+  chunk = WEIGHT_GRAD_CHUNK
+  pad = -x.shape[0] % chunk  # zero images add nothing
+  x, g = (jnp.pad(v, [(0, pad)] + [(0, 0)] * 3).reshape(-1, chunk, *v.shape[1:])
+          for v in (x, g))
+
+  def add_chunk(total, xg):
+    xc, gc = xg
+    patches = _taps(xc, kernel, stride, gc.shape[2])
+    return total + patches.T @ gc.reshape(-1, gc.shape[-1]), None
+
+  zero = jnp.zeros((kernel * kernel * x.shape[-1], g.shape[-1]), x.dtype)
+  return jax.lax.scan(add_chunk, zero, (x, g))[0]
+
+
 # XLA:CPU computes a convolution's weight gradient as a convolution with a
 # 28x28 "kernel", 10-15x slower than the forward pass here (benchmarks/
 # README.md). This convolution keeps XLA's forward and input gradient and
 # computes the weight gradient as patches @ output-gradient, in cache-sized
 # chunks of images. Same mathematics; tests/test_layers.py checks both
 # gradients against XLA's.
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
-def _conv(x, w, stride: int, padding: tuple):
-  return _lax_conv(x, w, (stride, stride), padding)
+_conv = jax.custom_vjp(_lax_conv, nondiff_argnums=(2, 3))
 
 
 def _conv_fwd(x, w, stride, padding):
-  return _conv(x, w, stride, padding), (x, w)
+  return _lax_conv(x, w, stride, padding), (x, w)
 
 
 def _conv_bwd(stride, padding, res, g):
   x, w = res
-  k, _, c, f = w.shape
-  _, grad_x = jax.vjp(lambda x: _lax_conv(x, w, (stride, stride), padding), x)
+  _, grad_x = jax.vjp(lambda x: _lax_conv(x, w, stride, padding), x)
   x = jnp.pad(x, ((0, 0), *padding, (0, 0)))
-  grad_w = _chunked_sum(
-      lambda xc, gc: _taps(xc, k, stride, g.shape[1]).T @ gc.reshape(-1, f),
-      x, g, (k * k * c, f))
+  grad_w = _weight_gradient(x, g, w.shape[0], stride)
   return grad_x(g)[0], grad_w.reshape(w.shape)
 
 
