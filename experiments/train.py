@@ -46,6 +46,11 @@ STOP_AFTER = flags.DEFINE_integer(
     "stop_after", None, "End this invocation after that many steps (the "
     "schedule still spans --num_steps); resume later with the same command.")
 
+INIT_PARAMS = flags.DEFINE_string(
+    "init_params", None, "Start a new workdir from a params export (e.g. "
+    "pretrained/gmn_c2.msgpack) at its step, with Adam's moments reset; "
+    "ignored once the workdir has a checkpoint.")
+
 
 def run_config() -> RunConfig:
   try:
@@ -71,7 +76,8 @@ def main(argv):
   try:
     run = run_config()
     train(run, os.path.expanduser(flags_common.WORKDIR.value),
-          data_dir=flags_common.data_dir(), stop_after=STOP_AFTER.value)
+          data_dir=flags_common.data_dir(), stop_after=STOP_AFTER.value,
+          init_params=INIT_PARAMS.value)
   except (ValueError, FileNotFoundError) as e:
     raise app.UsageError(str(e))
 

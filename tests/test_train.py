@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from gmn_jax import data
+from gmn_jax import data, save_params
 from gmn_jax.train import RunConfig, train
 from gmn_jax.train import checkpointing
 from conftest import small_config
@@ -51,6 +51,30 @@ def test_resume_with_another_model_config_is_refused(tmp_path, images):
   other = RunConfig(**{**RUN.__dict__, "model": small_config(num_passes=3)})
   with pytest.raises(ValueError, match="num_passes: checkpoint 2 != now 3"):
     train(other, str(tmp_path), images=images)
+
+
+def test_warm_start_from_an_export_continues_its_params_and_step(tmp_path,
+                                                                 images):
+  first = train(RUN, str(tmp_path / "a"), images=images, stop_after=2)
+  export = str(tmp_path / "a.msgpack")
+  save_params(export, first["params"], RUN.model, steps=2)
+  # step 0 of a new workdir is the export itself
+  start = train(RUN, str(tmp_path / "b"), images=images, stop_after=0,
+                init_params=export)
+  assert int(start["step"]) == 2
+  for a, b in zip(leaves(first), leaves(start)):
+    np.testing.assert_array_equal(a, b)
+  # it then trains on from step 2 (fresh Adam moments: not the same run)
+  done = train(RUN, str(tmp_path / "b"), images=images, init_params=export)
+  assert int(done["step"]) == 4
+  assert any(np.abs(a - b).max() > 0 for a, b in zip(leaves(start),
+                                                     leaves(done)))
+  prov = json.loads((tmp_path / "b" / "provenance.json").read_text())
+  assert prov["segments"][0]["warm_start"] == {"from": export, "step": 2}
+  assert "warm_start" not in prov["segments"][1]  # resumed from a checkpoint
+  other = RunConfig(**{**RUN.__dict__, "model": small_config(num_passes=3)})
+  with pytest.raises(ValueError, match="num_passes: file 2 != flags 3"):
+    train(other, str(tmp_path / "c"), images=images, init_params=export)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -102,7 +126,7 @@ def test_bad_flag_is_reported_by_name(tmp_path):
 
 FOUR_DEVICES = r"""
 import jax, numpy as np
-from gmn_jax import data
+from gmn_jax import data, save_params
 from gmn_jax.train import RunConfig, parallel, step as train_step
 from conftest import small_config
 assert jax.device_count() == 4, jax.devices()

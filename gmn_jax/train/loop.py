@@ -9,11 +9,12 @@ import jax
 import numpy as np
 from absl import logging
 
+from gmn_jax.checkpoints import load_params
 from gmn_jax.config import first_scored_step
 from gmn_jax.data import episodes, omniglot
 from gmn_jax.train import checkpointing, parallel
 from gmn_jax.train import step as train_step
-from gmn_jax.train.run_config import RunConfig
+from gmn_jax.train.run_config import RunConfig, differences
 
 
 def check_workdir(workdir: str) -> None:
@@ -105,7 +106,7 @@ def _duration(seconds: float) -> str:
 
 
 def _update_provenance(workdir: str, run: RunConfig, step: int,
-                       wall_s: float, commit: str) -> None:
+                       wall_s: float, commit: str, **extra) -> None:
   path = os.path.join(workdir, "provenance.json")
   prov = {}
   if os.path.exists(path):
@@ -116,7 +117,8 @@ def _update_provenance(workdir: str, run: RunConfig, step: int,
       "commit": commit, "device": jax.devices()[0].device_kind,
       "platform": jax.default_backend(), "num_devices": jax.device_count(),
       "jax_version": jax.__version__, "end_step": step,
-      "wall_s": round(wall_s, 1), "ended": time.strftime("%Y-%m-%dT%H:%M:%S")})
+      "wall_s": round(wall_s, 1), "ended": time.strftime("%Y-%m-%dT%H:%M:%S"),
+      **extra})
   prov["steps"] = step
   prov["wall_s_total"] = round(sum(s["wall_s"] for s in prov["segments"]), 1)
   prov["run_config"] = run.to_dict()
@@ -124,13 +126,30 @@ def _update_provenance(workdir: str, run: RunConfig, step: int,
     json.dump(prov, f, indent=2)
 
 
+def warm_start(run: RunConfig, path: str) -> dict:
+  """A train state from a params-only export (`gmn_jax.save_params`): its
+  params at its step, with fresh Adam moments (the export holds none), so the
+  run continues the schedule but does not resume it bit for bit."""
+  params, config, metadata = load_params(path)
+  diff = differences({"model": config.to_dict()},
+                     {"model": run.model.to_dict()}, names=("file", "flags"))
+  if diff:
+    raise ValueError(f"--init_params={path!r} is another model:\n  " +
+                     "\n  ".join(diff) +
+                     "\nUse the flagfile of the model it was trained with.")
+  return train_step.init_state(run, params, int(metadata.get("steps", 0)))
+
+
 def train(run: RunConfig, workdir: str, data_dir: str = None,
-          images: np.ndarray = None, stop_after: int = None) -> dict:
+          images: np.ndarray = None, stop_after: int = None,
+          init_params: str = None) -> dict:
   """Train (or resume) `run` in `workdir`; returns the final state.
 
   images: the training split [classes, drawings, 784] {0, 1}; read from
     `data_dir` when None. stop_after: end this invocation after that many
     steps (the schedule still spans run.num_steps), as an interruption would.
+    init_params: a params export to start from when the workdir has no
+    checkpoint yet (see `warm_start`); a checkpoint always wins.
   Everything that can be wrong with the flags fails here before compiling.
   """
   parallel.maybe_initialize_distributed()
@@ -143,11 +162,15 @@ def train(run: RunConfig, workdir: str, data_dir: str = None,
 
   mesh = parallel.data_mesh()
   mngr = checkpointing.manager(workdir, run)
-  state = parallel.replicate(train_step.init_state(run), mesh)
-  restored = checkpointing.restore_latest(mngr, state)
-  if restored is not None:
-    state = restored
+  fresh = mngr.latest_step() is None
+  state = parallel.replicate(warm_start(run, init_params) if fresh and init_params
+                             else train_step.init_state(run), mesh)
+  if not fresh:
+    state = checkpointing.restore_latest(mngr, state)
     logging.info("Resumed %s at step %d.", workdir, int(state["step"]))
+  elif init_params:
+    logging.info("Started %s from %s at step %d (Adam's moments reset).",
+                 workdir, init_params, int(state["step"]))
   step_fn = train_step.make_train_step(run, mesh)
   logs = _Logs(workdir, run)
 
@@ -175,5 +198,7 @@ def train(run: RunConfig, workdir: str, data_dir: str = None,
     checkpointing.save(mngr, state, force=True)
     mngr.wait_until_finished()
   _update_provenance(workdir, run, int(jax.device_get(state["step"])),
-                     time.time() - t_start, commit)
+                     time.time() - t_start, commit,
+                     **({"warm_start": {"from": init_params, "step": start}}
+                        if fresh and init_params else {}))
   return state

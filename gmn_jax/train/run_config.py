@@ -63,13 +63,14 @@ class RunConfig:
     return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
-def differences(a: dict, b: dict, prefix: str = "") -> list:
-  """Human-readable differences between two nested dicts."""
+def differences(a: dict, b: dict, prefix: str = "",
+                names: tuple = ("checkpoint", "now")) -> list:
+  """Human-readable differences between two nested dicts named `names`."""
   out = []
   for k in sorted(set(a) | set(b)):
     va, vb = a.get(k, "<absent>"), b.get(k, "<absent>")
     if isinstance(va, dict) and isinstance(vb, dict):
-      out += differences(va, vb, f"{prefix}{k}.")
+      out += differences(va, vb, f"{prefix}{k}.", names)
     elif va != vb:
-      out.append(f"{prefix}{k}: checkpoint {va!r} != now {vb!r}")
+      out.append(f"{prefix}{k}: {names[0]} {va!r} != {names[1]} {vb!r}")
   return out

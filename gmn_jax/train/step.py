@@ -21,11 +21,16 @@ def make_optimizer(run: RunConfig) -> optax.GradientTransformation:
   return optax.adam(schedule, b2=run.adam_b2, eps=run.adam_eps)
 
 
-def init_state(run: RunConfig) -> dict:
-  """{"params", "opt_state", "step"}: a plain pytree, as Orbax saves it."""
-  params = model.init_params(jax.random.key(run.seed), run.model)
+def init_state(run: RunConfig, params: dict = None, step: int = 0) -> dict:
+  """{"params", "opt_state", "step"}: a plain pytree, as Orbax saves it.
+
+  params: start from these (a params-only export) instead of a fresh init;
+  Adam's moments always start at zero.
+  """
+  if params is None:
+    params = model.init_params(jax.random.key(run.seed), run.model)
   return {"params": params, "opt_state": make_optimizer(run).init(params),
-          "step": jnp.zeros((), jnp.int32)}
+          "step": jnp.asarray(step, jnp.int32)}
 
 
 @functools.lru_cache(maxsize=8)  # one compile per (run, mesh) in a process
