@@ -19,6 +19,7 @@ import flags_common  # noqa: E402
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
+from gmn_jax import precision  # noqa: E402
 from gmn_jax.evaluate import classification, paper, table1  # noqa: E402
 from gmn_jax.train.loop import git_commit  # noqa: E402
 
@@ -37,6 +38,7 @@ OUTPUT = flags.DEFINE_string("output_dir", None, "Where to write.")
 def main(argv):
   del argv
   params, config, steps, name, images = flags_common.model_and_test_images()
+  params = precision.cast_kernels(params, flags_common.MATMUL_DTYPE.value)
   out = OUTPUT.value or os.path.join(os.path.expanduser(
       flags_common.WORKDIR.value or "."), "eval")
   os.makedirs(out, exist_ok=True)
@@ -74,6 +76,7 @@ def main(argv):
                "commit": git_commit(), "device": jax.devices()[0].device_kind,
                "num_episodes": EPISODES.value, "num_samples": SAMPLES.value,
                "seed": SEED.value, "c_test": c_tests,
+               "matmul_dtype": flags_common.MATMUL_DTYPE.value,
                "nll_wall_s": round(nll_s, 1),
                "total_wall_s": round(time.time() - t0, 1),
                "date": time.strftime("%Y-%m-%d")}, f, indent=2)

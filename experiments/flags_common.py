@@ -23,6 +23,10 @@ def data_dir() -> str:
 PARAMS = flags.DEFINE_string(
     "params", None, "A params file of gmn_jax.save_params (e.g. pretrained/"
     "gmn_c2.msgpack), instead of --workdir's latest checkpoint.")
+MATMUL_DTYPE = flags.DEFINE_enum(
+    "matmul_dtype", "float32", ["float32", "bfloat16"], "Train or evaluate "
+    "with the inputs of the matmuls and convolutions in this dtype; params "
+    "and accumulation stay float32 (gmn_jax.precision).")
 MODEL_NAME = flags.DEFINE_string(
     "model_name", None, "Row name in the tables (a flagfile's name, e.g. "
     "gmn_c2); default: the workdir's or params file's base name.")

@@ -64,7 +64,8 @@ def run_config() -> RunConfig:
                    prior_passes=PRIOR_PASSES.value),
       episodes=EpisodeSpec(LENGTH.value, CLASSES.value, ORDERING.value),
       batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
-      seed=SEED.value, checkpoint_every=CKPT.value,
+      seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,
+      checkpoint_every=CKPT.value,
       keep_checkpoints=KEEP.value, log_every=LOG.value)
 
 

@@ -24,9 +24,12 @@ def init_dense(key, in_dim: int, out_dim: int, scale: float = 1.0) -> dict:
 
 
 def dense(p: dict, x: jax.Array) -> jax.Array:
-  """x: [..., in] -> [..., out]; weight = gain * v / ||v||."""
-  w = p["v"] * (p["gain"] / jnp.linalg.norm(p["v"]))
-  return x @ w + p["b"]
+  """x: [..., in] -> [..., out] float32; weight = gain * v / ||v||, normalised
+  in float32 and multiplied in v's dtype (gmn_jax.precision)."""
+  v = p["v"].astype(jnp.float32)
+  w = (v * (p["gain"] / jnp.linalg.norm(v))).astype(p["v"].dtype)
+  return jnp.dot(x.astype(w.dtype), w,
+                 preferred_element_type=jnp.float32) + p["b"]
 
 
 def init_prelu(dim: int) -> jax.Array:
@@ -56,8 +59,10 @@ WEIGHT_GRAD_CHUNK = 2
 
 
 def _lax_conv(x, w, stride: int, padding: tuple):
-  return jax.lax.conv_general_dilated(x, w, (stride, stride), padding,
-                                      dimension_numbers=_DIMS)
+  """In w's dtype, accumulated and returned in float32 (gmn_jax.precision)."""
+  return jax.lax.conv_general_dilated(x.astype(w.dtype), w, (stride, stride),
+                                      padding, dimension_numbers=_DIMS,
+                                      preferred_element_type=jnp.float32)
 
 
 def _taps(x, kernel, stride, out_size):
@@ -71,10 +76,12 @@ def _taps(x, kernel, stride, out_size):
   return jnp.concatenate(cols, -1).reshape(-1, kernel * kernel * c)
 
 
-def _weight_gradient(x, g, kernel, stride):
-  """sum over images of patches(x)^T @ g, WEIGHT_GRAD_CHUNK images at a time;
+def _weight_gradient(x, g, kernel, stride, dtype):
+  """sum over images of patches(x)^T @ g, WEIGHT_GRAD_CHUNK images at a time,
+  multiplied in `dtype` and summed in float32;
   x: [N, H, W, C] padded, g: [N, H', W', F] -> [k * k * C, F]."""
   chunk = WEIGHT_GRAD_CHUNK
+  x, g = x.astype(dtype), g.astype(dtype)
   pad = -x.shape[0] % chunk  # zero images add nothing
   x, g = (jnp.pad(v, [(0, pad)] + [(0, 0)] * 3).reshape(-1, chunk, *v.shape[1:])
           for v in (x, g))
@@ -82,9 +89,10 @@ def _weight_gradient(x, g, kernel, stride):
   def add_chunk(total, xg):
     xc, gc = xg
     patches = _taps(xc, kernel, stride, gc.shape[2])
-    return total + patches.T @ gc.reshape(-1, gc.shape[-1]), None
+    return total + jnp.dot(patches.T, gc.reshape(-1, gc.shape[-1]),
+                           preferred_element_type=jnp.float32), None
 
-  zero = jnp.zeros((kernel * kernel * x.shape[-1], g.shape[-1]), x.dtype)
+  zero = jnp.zeros((kernel * kernel * x.shape[-1], g.shape[-1]), jnp.float32)
   return jax.lax.scan(add_chunk, zero, (x, g))[0]
 
 
@@ -105,8 +113,8 @@ def _conv_bwd(stride, padding, res, g):
   x, w = res
   _, grad_x = jax.vjp(lambda x: _lax_conv(x, w, stride, padding), x)
   x = jnp.pad(x, ((0, 0), *padding, (0, 0)))
-  grad_w = _weight_gradient(x, g, w.shape[0], stride)
-  return grad_x(g)[0], grad_w.reshape(w.shape)
+  grad_w = _weight_gradient(x, g, w.shape[0], stride, w.dtype)
+  return grad_x(g)[0], grad_w.reshape(w.shape).astype(w.dtype)
 
 
 _conv.defvjp(_conv_fwd, _conv_bwd)

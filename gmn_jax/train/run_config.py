@@ -2,6 +2,7 @@
 import dataclasses
 import json
 
+from gmn_jax import precision
 from gmn_jax.config import Config
 from gmn_jax.data.episodes import EpisodeSpec
 
@@ -19,6 +20,7 @@ class RunConfig:
   learning_rates: tuple = PAPER_LEARNING_RATES  # equal parts of num_steps
   adam_b2: float = 0.99
   adam_eps: float = 1e-8
+  matmul_dtype: str = "float32"  # or "bfloat16": see gmn_jax.precision
   seed: int = 0
   checkpoint_every: int = 500
   keep_checkpoints: int = 3
@@ -40,6 +42,9 @@ class RunConfig:
           f"{num_devices} devices; use a multiple of {num_devices}.")
     if self.num_steps < 1:
       raise ValueError(f"--num_steps={self.num_steps} must be >= 1.")
+    if self.matmul_dtype not in precision.MATMUL_DTYPES:
+      raise ValueError(f"--matmul_dtype={self.matmul_dtype!r} must be one of "
+                       f"{precision.MATMUL_DTYPES}.")
     if not self.learning_rates or min(self.learning_rates) <= 0:
       raise ValueError(f"--learning_rates={self.learning_rates} must be "
                        "positive numbers.")

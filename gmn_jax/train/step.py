@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from gmn_jax import likelihood, model
+from gmn_jax import likelihood, model, precision
 from gmn_jax.config import first_scored_step
 from gmn_jax.train.run_config import RunConfig
 
@@ -46,6 +46,11 @@ def make_train_step(run: RunConfig, mesh: Mesh):
   first = first_scored_step(run.model, run.episodes.num_classes)
   base_key = jax.random.key(run.seed + 1)
 
+  def loss(params, x, key):  # float32 params, matmuls in run.matmul_dtype
+    return likelihood.training_objective(
+        precision.cast_kernels(params, run.matmul_dtype), x, key, run.model,
+        first)
+
   replicated = NamedSharding(mesh, P())
 
   @functools.partial(jax.jit, donate_argnums=0,
@@ -53,14 +58,13 @@ def make_train_step(run: RunConfig, mesh: Mesh):
                      out_shardings=replicated)
   def step(state, x):
     key = jax.random.fold_in(base_key, state["step"])
-    grad_fn = jax.value_and_grad(likelihood.training_objective, has_aux=True)
-    (loss, bound), grads = grad_fn(state["params"], x.astype(jnp.float32),
-                                   key, run.model, first)
+    (value, bound), grads = jax.value_and_grad(loss, has_aux=True)(
+        state["params"], x.astype(jnp.float32), key)
     updates, opt_state = optimizer.update(grads, state["opt_state"],
                                           state["params"])
     new_state = {"params": optax.apply_updates(state["params"], updates),
                  "opt_state": opt_state, "step": state["step"] + 1}
-    metrics = {"loss": loss, "bound": bound,
+    metrics = {"loss": value, "bound": bound,
                "grad_norm": optax.tree.norm(grads)}
     return new_state, metrics
 
