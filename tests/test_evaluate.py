@@ -61,6 +61,8 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   readme = results.write_overview(str(tmp_path / "results"))
   text = open(readme).read()
   assert "| gmn_c2 | 4 | 2 |" in text and "C_test=1: NLL falls" in text
+  assert "- avg_c2: not trained yet (0 steps" in text
+  assert "- [?] attention (gmn_c2) beats average (avg_c2)" in text
   merged = table1.read_csv(tmp_path / "results" / "table1.csv")
   assert list(merged[0]) == list(table1.CSV_FIELDS) and len(merged) == 40
 
@@ -101,4 +103,16 @@ def test_claims_are_checked_on_the_table():
       rows.append({"model": "gmn_c2", "c_test": c, "t": t,
                    "nll": 90 - slope * t})
   claims = dict(results.qualitative_claims(rows))
-  assert all(claims.values()) and len(claims) == 3
+  assert len(claims) == 4
+  untested = [c for c, holds in claims.items() if holds is None]
+  assert untested == ["attention (gmn_c2) beats average (avg_c2) at t>=5, "
+                      "C_test=2: untested, no results for gmn_c2, avg_c2 yet"]
+  assert all(h for h in claims.values() if h is not None)
+  # with an average model that is better from t = 5 on, the claim fails
+  rows += [{"model": "avg_c2", "c_test": 2, "t": t, "nll": 50.0}
+           for t in range(20)]
+  rows += [{"model": "gmn_c2", "c_test": 2, "t": t, "nll": 80.0}
+           for t in range(20)]
+  claims = dict(results.qualitative_claims(rows))
+  assert claims["attention (gmn_c2) beats average (avg_c2) at t>=5, "
+                "C_test=2"] is False

@@ -30,7 +30,8 @@ def _nll(rows, model, c, t):
 
 
 def qualitative_claims(rows: list) -> list:
-  """The paper's claims, checked on the table: (claim, holds or None)."""
+  """The paper's claims, checked on the table: (claim, holds), where holds is
+  None when the table lacks a row the claim needs."""
   out = []
   for model in sorted({r["model"] for r in rows}):
     cs = sorted({int(r["c_test"]) for r in rows if r["model"] == model})
@@ -47,11 +48,14 @@ def qualitative_claims(rows: list) -> list:
       out.append((f"{model}: falls more steeply for C_test=1 than 4 (t=4->19:"
                   f" {drop[1]:.1f} vs {drop[4]:.1f} nats)", drop[1] > drop[4]))
   for att, avg, c in (("gmn_c2", "avg_c2", 2),):
-    if _nll(rows, att, c, 5) is not None and _nll(rows, avg, c, 5) is not None:
-      holds = all(_nll(rows, att, c, t) < _nll(rows, avg, c, t)
-                  for t in range(5, 20))
-      out.append((f"attention ({att}) beats average ({avg}) at t>=5, "
-                  f"C_test={c}", holds))
+    claim = f"attention ({att}) beats average ({avg}) at t>=5, C_test={c}"
+    missing = [m for m in (att, avg) if _nll(rows, m, c, 5) is None]
+    if missing:
+      out.append((f"{claim}: untested, no results for {', '.join(missing)} "
+                  "yet", None))
+    else:
+      out.append((claim, all(_nll(rows, att, c, t) < _nll(rows, avg, c, t)
+                             for t in range(5, 20))))
   return out
 
 
@@ -77,11 +81,16 @@ def write_overview(results_dir: str) -> str:
         f"{ev.get('device', '?')} | {ev.get('num_episodes', '?')} x "
         f"{ev.get('num_samples', '?')} | {ev.get('commit', '?')} |")
   lines += ["", "## Status of each row", ""]
-  for model in sorted({r["model"] for r in rows}):
+  trained = sorted({r["model"] for r in rows})
+  for model in trained:
     lines.append(f"- {model}: {_status(os.path.join(results_dir, model))}")
+  for model in sorted(set(paper.TABLE1) - set(trained)):
+    lines.append(f"- {model}: not trained yet (0 steps; its flagfile is "
+                 f"experiments/configs/{model}.flags): no numbers to show.")
   lines += ["", "## The paper's qualitative claims, on this table", ""]
   for claim, holds in qualitative_claims(rows):
-    lines.append(f"- [{'x' if holds else ' '}] {claim}")
+    lines.append(f"- [{'x' if holds else ' '}] {claim}" if holds is not None
+                 else f"- [?] {claim}")
   lines += ["", "## Few-shot classification by likelihood (test alphabets)",
             "", "| model | N-way | k-shot | accuracy | 95% CI | tasks |",
             "|---|---|---|---|---|---|"]
@@ -104,6 +113,11 @@ def _status(model_dir: str) -> str:
   text = (f"{steps} of {PAPER_STEPS} steps ({steps / PAPER_STEPS:.1%})")
   text += ": finished." if steps >= PAPER_STEPS else ": not converged; a " \
       "checkpoint, not yet a reproduction."
+  segments = _json(os.path.join(model_dir, "training.json")).get("segments", [])
+  warm = [s["warm_start"]["step"] for s in segments if "warm_start" in s]
+  if warm:
+    text += (" Continued on a new machine from its params export at step "
+             f"{', '.join(map(str, warm))}, with Adam's moments reset.")
   path = os.path.join(model_dir, "metrics.jsonl")
   if os.path.exists(path):
     with open(path) as f:
