@@ -44,7 +44,8 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   assert float(r["paper"]) == 73.7
   assert np.isclose(float(r["diff"]), float(r["nll"]) - 73.7, atol=0.02)
   assert int(r["steps"]) == 2
-  assert "3 test episodes per C_test" in (out / "table1.md").read_text()
+  md = (out / "table1.md").read_text()
+  assert "3 test episodes per C_test" in md and "under 0.3 nats" in md
   assert (out / "nll_vs_t.png").stat().st_size > 1000
   cls = json.loads((out / "classification.json").read_text())
   assert {(c["ways"], c["shots"]) for c in cls} == {(5, 1), (5, 5), (20, 1),
@@ -65,6 +66,12 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   assert "- [?] attention (gmn_c2) beats average (avg_c2)" in text
   merged = table1.read_csv(tmp_path / "results" / "table1.csv")
   assert list(merged[0]) == list(table1.CSV_FIELDS) and len(merged) == 40
+
+
+def test_episodes_for_a_target_stderr():
+  rows = [{"stderr": 1.2}, {"stderr": 0.6}]
+  assert table1.episodes_for_stderr(rows, 1000) == 16000  # (1.2 / 0.3)^2
+  assert table1.episodes_for_stderr([{"stderr": 0.1}], 1000) == 1000
 
 
 def test_conditional_rows_start_at_c():

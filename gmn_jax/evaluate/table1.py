@@ -54,6 +54,14 @@ def summarize(model: str, config: Config, c_test: int, nlls: np.ndarray,
   return rows
 
 
+def episodes_for_stderr(rows: list, num_episodes: int,
+                        target: float = 0.3) -> int:
+  """Episodes per C_test that would bring every cell's standard error under
+  `target`, extrapolated from these rows (the error falls as 1/sqrt(E))."""
+  worst = max(float(r["stderr"]) for r in rows)
+  return max(num_episodes, math.ceil(num_episodes * (worst / target) ** 2))
+
+
 def write_csv(path: str, rows: list) -> None:
   with open(path, "w", newline="") as f:
     w = csv.DictWriter(f, CSV_FIELDS)
