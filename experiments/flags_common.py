@@ -1,6 +1,7 @@
 """Flags shared by the entry points: where the data is and where a run lives."""
 from absl import flags
 
+from gmn_jax import precision
 from gmn_jax.data import omniglot
 
 DATA_DIR = flags.DEFINE_string(
@@ -24,7 +25,7 @@ PARAMS = flags.DEFINE_string(
     "params", None, "A params file of gmn_jax.save_params (e.g. pretrained/"
     "gmn_c2.msgpack), instead of --workdir's latest checkpoint.")
 MATMUL_DTYPE = flags.DEFINE_enum(
-    "matmul_dtype", "float32", ["float32", "bfloat16"], "Train or evaluate "
+    "matmul_dtype", "float32", list(precision.MATMUL_DTYPES), "Train or evaluate "
     "with the inputs of the matmuls and convolutions in this dtype; params "
     "and accumulation stay float32 (gmn_jax.precision).")
 MODEL_NAME = flags.DEFINE_string(
