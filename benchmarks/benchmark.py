@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 
@@ -29,6 +28,7 @@ import gmn_jax  # noqa: E402
 from gmn_jax import data, likelihood  # noqa: E402
 from gmn_jax.train import RunConfig, parallel  # noqa: E402
 from gmn_jax.train import step as train_step  # noqa: E402
+from gmn_jax.train.loop import git_commit  # noqa: E402
 
 
 def timed(fn, *args, reps):
@@ -121,14 +121,6 @@ def bench_sequential(params, x, reps, length=10):
           "speedup": t_slow / t_fast}
 
 
-def commit():
-  try:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True).stdout.strip()
-  except OSError:
-    return "unknown"
-
-
 def device_name() -> str:
   """The results file's name: "cpu", or the accelerator's kind."""
   device = jax.devices()[0]
@@ -217,12 +209,14 @@ def main():
   print(f"\nper-t reference {seq['sequential_s']:.3f} s, parallel "
         f"{seq['parallel_s']:.3f} s: {seq['speedup']:.1f}x")
   rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+  stats = device.memory_stats() or {}  # None on CPU
+  device_peak = stats.get("peak_bytes_in_use", 0) / 2 ** 20 or None
   b20, b20_bf16 = (next(r for r in train if r["batch"] == 20 and
                          r["matmul_dtype"] == d) for d in ceilings)
   s1000, s1000_bf16 = (next(r for r in evals if r["num_samples"] == 1000 and
                             r["matmul_dtype"] == d) for d in ceilings)
   result = {"device": device.device_kind, "platform": jax.default_backend(),
-            "jax_version": jax.__version__, "commit": commit(),
+            "jax_version": jax.__version__, "commit": git_commit(),
             "date": time.strftime("%Y-%m-%d"), "quick": args.quick,
             "train_episodes_per_s": b20["episodes_per_s"],
             "train_gflops_per_s": b20["gflops_per_s"],
@@ -234,12 +228,15 @@ def main():
                 "train_gflops_per_s": b20_bf16["gflops_per_s"],
                 "eval_samples_per_s": s1000_bf16["samples_per_s"]},
             "speedup_vs_sequential": seq["speedup"], "peak_rss_mb": rss,
+            "peak_device_memory_mb": device_peak,
+            "matmul_precision": str(jax.config.jax_default_matmul_precision
+                                    or "default"),
             "train": train, "eval": evals, "sequential": seq}
   path = os.path.join(HERE, "results", f"{name}.json")
   with open(path, "w") as f:
     json.dump(result, f, indent=2)
   write_readme()
-  print(f"peak RSS {rss:.0f} MB; wrote {path}")
+  print(f"peak RSS {rss:.0f} MB, device peak {device_peak} MB; wrote {path}")
 
 
 if __name__ == "__main__":

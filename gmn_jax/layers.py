@@ -98,11 +98,13 @@ def _weight_gradient(x, g, kernel, stride, dtype):
 
 # XLA:CPU computes a convolution's weight gradient as a convolution with a
 # 28x28 "kernel", 10-15x slower than the forward pass here (benchmarks/
-# README.md). This convolution keeps XLA's forward and input gradient and
-# computes the weight gradient as patches @ output-gradient, in cache-sized
-# chunks of images. Same mathematics; tests/test_layers.py checks both
+# README.md). On CPU this convolution keeps XLA's forward and input gradient
+# and computes the weight gradient as patches @ output-gradient, in
+# cache-sized chunks of images; other platforms (whose libraries have fast
+# weight gradients, and for which a loop of 200 small chunks would be 200
+# launches) keep XLA's. Same mathematics; tests/test_layers.py checks both
 # gradients against XLA's.
-_conv = jax.custom_vjp(_lax_conv, nondiff_argnums=(2, 3))
+_cpu_conv = jax.custom_vjp(_lax_conv, nondiff_argnums=(2, 3))
 
 
 def _conv_fwd(x, w, stride, padding):
@@ -117,7 +119,14 @@ def _conv_bwd(stride, padding, res, g):
   return grad_x(g)[0], grad_w.reshape(w.shape).astype(w.dtype)
 
 
-_conv.defvjp(_conv_fwd, _conv_bwd)
+_cpu_conv.defvjp(_conv_fwd, _conv_bwd)
+
+
+def _conv(x, w, stride: int, padding: tuple):
+  """_lax_conv, with the chunked weight gradient where it runs on CPU."""
+  return jax.lax.platform_dependent(
+      x, w, cpu=lambda x, w: _cpu_conv(x, w, stride, padding),
+      default=lambda x, w: _lax_conv(x, w, stride, padding))
 
 
 def conv(p: dict, x: jax.Array, stride: int = 1, padding: str = "SAME"):

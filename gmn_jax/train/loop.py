@@ -28,16 +28,24 @@ def check_workdir(workdir: str) -> None:
     raise ValueError(f"--workdir={workdir!r} is not writable: {e}") from e
 
 
+COMMIT_ENV_VAR = "GMN_JAX_COMMIT"
+
+
 def git_commit() -> str:
+  """The checkout's short commit, "-dirty" if tracked files changed; in a copy
+  without .git (a remote accelerator, say), $GMN_JAX_COMMIT as its copier set
+  it, else "unknown"."""
   here = os.path.dirname(os.path.abspath(__file__))
   try:
     out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here,
                          capture_output=True, text=True, timeout=10)
+    if out.returncode != 0:
+      return os.environ.get(COMMIT_ENV_VAR, "unknown")
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
                            cwd=here, capture_output=True, text=True, timeout=10)
     return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
   except (OSError, subprocess.SubprocessError):
-    return "unknown"
+    return os.environ.get(COMMIT_ENV_VAR, "unknown")
 
 
 class _StopRequest:
