@@ -123,3 +123,20 @@ def test_claims_are_checked_on_the_table():
   claims = dict(results.qualitative_claims(rows))
   assert claims["attention (gmn_c2) beats average (avg_c2) at t>=5, "
                 "C_test=2"] is False
+
+
+def test_attention_and_average_are_compared_at_equal_steps():
+  def evaluation(model, steps, nll):
+    return [{"model": model, "c_test": 2, "t": t, "nll": nll, "steps": steps}
+            for t in range(20)]
+  claim = "attention (gmn_c2) beats average (avg_c2) at t>=5, C_test=2"
+  rows = evaluation("gmn_c2", 9000, 60.0) + evaluation("avg_c2", 1000, 70.0)
+  (text, holds), = [c for c in results.qualitative_claims(rows)
+                    if c[0].startswith(claim)]
+  assert holds is None and "no evaluation of gmn_c2 at 1000 steps" in text
+  # an earlier evaluation of the attention model at the average's steps
+  # decides, not the better later one
+  for earlier_nll, expected in ((75.0, False), (65.0, True)):
+    (text, holds), = [c for c in results.qualitative_claims(
+        rows, evaluation("gmn_c2", 1000, earlier_nll)) if c[0].startswith(claim)]
+    assert holds is expected and "both at 1000 training steps" in text

@@ -13,6 +13,10 @@ import numpy as np
 from gmn_jax.evaluate import paper, table1
 
 
+EARLIER = "earlier"  # results/<model>/earlier/<steps>/: evaluations kept
+# from before the model trained on, for comparisons at equal steps
+
+
 def load_rows(results_dir: str) -> list:
   rows = []
   for model in sorted(os.listdir(results_dir)):
@@ -22,16 +26,34 @@ def load_rows(results_dir: str) -> list:
   return rows
 
 
-def _nll(rows, model, c, t):
+def load_earlier_rows(results_dir: str) -> list:
+  rows = []
+  for model in sorted(os.listdir(results_dir)):
+    d = os.path.join(results_dir, model, EARLIER)
+    for steps in sorted(os.listdir(d)) if os.path.isdir(d) else ():
+      path = os.path.join(d, steps, "table1.csv")
+      if os.path.isfile(path):
+        rows += table1.read_csv(path)
+  return rows
+
+
+def _steps(row):
+  return int(row["steps"]) if row.get("steps") not in (None, "") else None
+
+
+def _nll(rows, model, c, t, steps="any"):
   for r in rows:
-    if r["model"] == model and int(r["c_test"]) == c and int(r["t"]) == t:
+    if (r["model"] == model and int(r["c_test"]) == c and int(r["t"]) == t
+        and steps in ("any", _steps(r))):
       return float(r["nll"])
   return None
 
 
-def qualitative_claims(rows: list) -> list:
+def qualitative_claims(rows: list, earlier: list = ()) -> list:
   """The paper's claims, checked on the table: (claim, holds), where holds is
-  None when the table lacks a row the claim needs."""
+  None when the table lacks a row the claim needs. Two models are compared at
+  equal training steps only, with `earlier` evaluations (load_earlier_rows)
+  standing in for a model that has trained on since."""
   out = []
   for model in sorted({r["model"] for r in rows}):
     cs = sorted({int(r["c_test"]) for r in rows if r["model"] == model})
@@ -53,9 +75,19 @@ def qualitative_claims(rows: list) -> list:
     if missing:
       out.append((f"{claim}: untested, no results for {', '.join(missing)} "
                   "yet", None))
-    else:
-      out.append((claim, all(_nll(rows, att, c, t) < _nll(rows, avg, c, t)
-                             for t in range(5, 20))))
+      continue
+    steps = _steps(next(r for r in rows if r["model"] == avg))
+    pool = rows + list(earlier)
+    if _nll(pool, att, c, 5, steps) is None:
+      shown = _steps(next(r for r in rows if r["model"] == att))
+      out.append((f"{claim}: untested, {att} has {shown} training steps and "
+                  f"{avg} {steps}, and no evaluation of {att} at {steps} steps "
+                  "is kept", None))
+      continue
+    at = "" if steps is None else f" (both at {steps} training steps)"
+    out.append((claim + at, all(
+        _nll(pool, att, c, t, steps) < _nll(rows, avg, c, t)
+        for t in range(5, 20))))
   return out
 
 
@@ -88,7 +120,7 @@ def write_overview(results_dir: str) -> str:
     lines.append(f"- {model}: not trained yet (0 steps; its flagfile is "
                  f"experiments/configs/{model}.flags): no numbers to show.")
   lines += ["", "## The paper's qualitative claims, on this table", ""]
-  for claim, holds in qualitative_claims(rows):
+  for claim, holds in qualitative_claims(rows, load_earlier_rows(results_dir)):
     lines.append(f"- [{'x' if holds else ' '}] {claim}" if holds is not None
                  else f"- [?] {claim}")
   lines += ["", "## Few-shot classification by likelihood (test alphabets)",
