@@ -140,3 +140,15 @@ def test_attention_and_average_are_compared_at_equal_steps():
     (text, holds), = [c for c in results.qualitative_claims(
         rows, evaluation("gmn_c2", 1000, earlier_nll)) if c[0].startswith(claim)]
     assert holds is expected and "both at 1000 training steps" in text
+
+
+def test_training_steps_and_time_are_summed_per_device():
+  segments = [
+      {"device": "cpu", "end_step": 100, "wall_s": 50.0},
+      {"device": "cpu", "end_step": 150, "wall_s": 25.0},
+      # continued from an export at 120 after the checkpoint at 150 was lost
+      {"device": "cpu", "end_step": 200, "wall_s": 40.0,
+       "warm_start": {"step": 120}},
+      {"device": "NVIDIA H200", "end_step": 1200, "wall_s": 5.0}]
+  assert results.training_by_device(segments) == {
+      "cpu": (100 + 50 + 80, 115.0), "NVIDIA H200": (1000, 5.0)}

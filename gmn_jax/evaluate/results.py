@@ -100,16 +100,18 @@ def write_overview(results_dir: str) -> str:
            "evaluate.py` on a checkpoint this project trained. The paper "
            "trained each model for ~90k steps.", ""]
   lines.append(table1.markdown(rows, "## Conditional NLL (nats)"))
-  lines += ["## Runs", "", "| model | steps | train wall time | device | "
-            "eval episodes x samples | commit |", "|---|---|---|---|---|---|"]
+  lines += ["## Runs", "", "| model | steps | trained on: steps, wall time |"
+            " evaluated on | eval episodes x samples | eval commit |",
+            "|---|---|---|---|---|---|"]
   for model in sorted({r["model"] for r in rows}):
     d = os.path.join(results_dir, model)
     ev = _json(os.path.join(d, "provenance.json"))
-    tr = _json(os.path.join(d, "training.json"))
-    wall = tr.get("wall_s_total")
+    by_device = training_by_device(
+        _json(os.path.join(d, "training.json")).get("segments", []))
+    trained = "; ".join(f"{dev}: {n} steps, {_hours(s)}"
+                        for dev, (n, s) in by_device.items())
     lines.append(
-        f"| {model} | {ev.get('steps', '?')} | "
-        f"{'' if wall is None else f'{wall / 3600:.1f} h'} | "
+        f"| {model} | {ev.get('steps', '?')} | {trained} | "
         f"{ev.get('device', '?')} | {ev.get('num_episodes', '?')} x "
         f"{ev.get('num_samples', '?')} | {ev.get('commit', '?')} |")
   lines += ["", "## Status of each row", ""]
@@ -135,6 +137,23 @@ def write_overview(results_dir: str) -> str:
   with open(path, "w") as f:
     f.write("\n".join(lines) + "\n")
   return path
+
+
+def training_by_device(segments: list) -> dict:
+  """{device: (steps, wall seconds)} over a run's provenance segments, in
+  order of first use; a segment's steps run from the previous segment's end
+  (or its warm start)."""
+  out, previous = {}, 0
+  for seg in segments:
+    start = seg.get("warm_start", {}).get("step", previous)
+    steps, wall = out.get(seg["device"], (0, 0.0))
+    out[seg["device"]] = (steps + seg["end_step"] - start, wall + seg["wall_s"])
+    previous = seg["end_step"]
+  return out
+
+
+def _hours(seconds: float) -> str:
+  return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
 def _status(model_dir: str) -> str:
