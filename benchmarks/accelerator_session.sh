@@ -68,8 +68,8 @@ fi
 (cd "$RUNS" && for spec in "$@"; do
    name=${spec%%:*}
    last=$(ls "$name/checkpoints" | grep -E '^[0-9]+$' | sort -n | tail -n 1)
-   echo "$name/checkpoints/$last" "$name"/*.json* "$name"/*.msgpack \
-       "$name"/*.log "$name"/eval
+   ls -d "$name/checkpoints/$last" "$name"/*.json* "$name"/*.msgpack \
+       "$name"/*.log "$name"/eval 2> /dev/null
  done | xargs tar cf -) | split -b 15m - "$OUT/runs.tar.part_"
 
 unset XLA_PYTHON_CLIENT_MEM_FRACTION
