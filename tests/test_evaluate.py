@@ -152,3 +152,15 @@ def test_training_steps_and_time_are_summed_per_device():
       {"device": "NVIDIA H200", "end_step": 1200, "wall_s": 5.0}]
   assert results.training_by_device(segments) == {
       "cpu": (100 + 50 + 80, 115.0), "NVIDIA H200": (1000, 5.0)}
+
+
+def test_bound_trend_separates_a_fall_from_noise():
+  rng = np.random.default_rng(0)
+  def log(means):
+    return [{"step": 250 * (i + 1), "nats_per_image": m + rng.normal(0, 4)}
+            for i, m in enumerate(means)]
+  assert results.bound_trend(log([90] * 20 + [80] * 20)).endswith(
+      "still falling.")
+  assert results.bound_trend(log([85] * 40)).endswith("flat within noise.")
+  assert "steps 250-10000" in results.bound_trend(log([85] * 40))
+  assert results.bound_trend(log([85] * 39)) == ""

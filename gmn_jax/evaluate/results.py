@@ -157,8 +157,8 @@ def _hours(seconds: float) -> str:
 
 
 def _status(model_dir: str) -> str:
-  """Steps against the paper's schedule, and the training bound's trend over
-  the last 500 logged steps (from the run's metrics.jsonl)."""
+  """Steps against the paper's schedule, and the training bound's trend (from
+  the run's metrics.jsonl)."""
   from gmn_jax.train.run_config import PAPER_STEPS
   steps = _json(os.path.join(model_dir, "provenance.json")).get("steps", 0)
   text = (f"{steps} of {PAPER_STEPS} steps ({steps / PAPER_STEPS:.1%})")
@@ -172,17 +172,25 @@ def _status(model_dir: str) -> str:
   path = os.path.join(model_dir, "metrics.jsonl")
   if os.path.exists(path):
     with open(path) as f:
-      log = [json.loads(l) for l in f]
-    last = log[-1]["step"]
-    recent = [r["nats_per_image"] for r in log if r["step"] > last - 100]
-    before = [r["nats_per_image"] for r in log
-              if last - 600 < r["step"] <= last - 500]
-    if recent and before:
-      drop = np.mean(before) - np.mean(recent)
-      text += (f" Training bound {np.mean(before):.1f} -> {np.mean(recent):.1f}"
-               " nats/image over its last ~500 steps"
-               + (" (still falling)." if drop > 0.5 else " (flat)."))
+      text += " " + bound_trend([json.loads(l) for l in f])
   return text
+
+
+def bound_trend(log: list, window: int = 20) -> str:
+  """The training bound's last two windows of `window` logged batches (a log
+  line holds one batch, so runs logged every 25 or every 250 steps read
+  alike): their means, and "falling" only when the drop is over twice its
+  standard error."""
+  if len(log) < 2 * window:
+    return ""
+  before = np.array([r["nats_per_image"] for r in log[-2 * window:-window]])
+  recent = np.array([r["nats_per_image"] for r in log[-window:]])
+  drop = before.mean() - recent.mean()
+  se = np.sqrt((before.var(ddof=1) + recent.var(ddof=1)) / window)
+  return (f"Training bound {before.mean():.1f} -> {recent.mean():.1f} "
+          f"nats/image (± {se:.1f}; means of {window} logged batches each, "
+          f"steps {log[-2 * window]['step']}-{log[-1]['step']}): "
+          + ("still falling." if drop > 2 * se else "flat within noise."))
 
 
 def _json(path, default=None):
