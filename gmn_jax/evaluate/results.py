@@ -5,6 +5,7 @@ classification.json, provenance.json) and the training run's provenance
 (training.json). This module joins them, checks the paper's qualitative
 claims on the joined table, and writes the overview.
 """
+import glob
 import json
 import os
 
@@ -17,24 +18,14 @@ EARLIER = "earlier"  # results/<model>/earlier/<steps>/: evaluations kept
 # from before the model trained on, for comparisons at equal steps
 
 
-def load_rows(results_dir: str) -> list:
-  rows = []
-  for model in sorted(os.listdir(results_dir)):
-    path = os.path.join(results_dir, model, "table1.csv")
-    if os.path.isfile(path):
-      rows += table1.read_csv(path)
-  return rows
+def load_rows(results_dir: str, folder: str = "*") -> list:
+  """The rows of every results/<folder>/table1.csv, in path order."""
+  paths = glob.glob(os.path.join(results_dir, folder, "table1.csv"))
+  return [row for path in sorted(paths) for row in table1.read_csv(path)]
 
 
 def load_earlier_rows(results_dir: str) -> list:
-  rows = []
-  for model in sorted(os.listdir(results_dir)):
-    d = os.path.join(results_dir, model, EARLIER)
-    for steps in sorted(os.listdir(d)) if os.path.isdir(d) else ():
-      path = os.path.join(d, steps, "table1.csv")
-      if os.path.isfile(path):
-        rows += table1.read_csv(path)
-  return rows
+  return load_rows(results_dir, os.path.join("*", EARLIER, "*"))
 
 
 def _steps(row):

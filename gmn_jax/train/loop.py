@@ -36,15 +36,13 @@ def git_commit() -> str:
   without .git (a remote accelerator, say), $GMN_JAX_COMMIT as its copier set
   it, else "unknown"."""
   here = os.path.dirname(os.path.abspath(__file__))
+  def git(*args):
+    return subprocess.run(["git", *args], cwd=here, capture_output=True,
+                          text=True, timeout=10, check=True).stdout.strip()
   try:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here,
-                         capture_output=True, text=True, timeout=10)
-    if out.returncode != 0:
-      return os.environ.get(COMMIT_ENV_VAR, "unknown")
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                           cwd=here, capture_output=True, text=True, timeout=10)
-    return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-  except (OSError, subprocess.SubprocessError):
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + ("-dirty" if dirty else "")
+  except (OSError, subprocess.SubprocessError):  # incl. a failing git
     return os.environ.get(COMMIT_ENV_VAR, "unknown")
 
 
