@@ -28,7 +28,9 @@ C_TEST = flags.DEFINE_list("c_test", None, "C_test values (default: the "
 EPISODES = flags.DEFINE_integer("num_episodes", 1000, "Test episodes per "
                                 "C_test (the paper's protocol: 1000).")
 SAMPLES = flags.DEFINE_integer("num_samples", 100, "Importance samples of z.")
-BATCH = flags.DEFINE_integer("batch", 8, "Episodes evaluated together.")
+BATCH = flags.DEFINE_integer(
+    "batch", 2, "Episodes evaluated together (with --num_samples in chunks of "
+    "gmn_jax.likelihood.default_chunk(); small keeps a CPU's work in cache).")
 SEED = flags.DEFINE_integer("seed", 1234, "Seed of the test episodes.")
 TASKS = flags.DEFINE_integer("num_tasks", 200, "Few-shot tasks per (N, k); "
                              "0 skips classification.")

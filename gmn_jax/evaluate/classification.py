@@ -34,7 +34,7 @@ def tasks(images: np.ndarray, ways: int, shots: int, num_tasks: int,
 
 def accuracy(params, config: Config, images: np.ndarray, ways: int,
              shots: int, num_tasks: int, num_samples: int = 20,
-             seed: int = 99, batch: int = 64) -> dict:
+             seed: int = 99, batch: int = 8) -> dict:
   """N-way k-shot accuracy with a 95% normal-approximation interval."""
   eps, labels = tasks(images, ways, shots, num_tasks, seed)
   flat = eps.reshape(-1, shots + 1, eps.shape[-1]).astype(np.float32)

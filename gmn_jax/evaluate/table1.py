@@ -16,7 +16,7 @@ CSV_FIELDS = ("model", "c_test", "t", "nll", "stderr", "paper", "diff", "steps")
 
 def episode_nlls(params, config: Config, images: np.ndarray, c_test: int,
                  num_episodes: int, num_samples: int, length: int = 20,
-                 seed: int = 1234, batch: int = 8, progress=None) -> np.ndarray:
+                 seed: int = 1234, batch: int = 2, progress=None) -> np.ndarray:
   """-> [num_episodes, T] importance-sampled NLLs on fixed test episodes.
 
   Episode i and its samples of z depend only on (seed, i): the numbers do not
