@@ -11,7 +11,8 @@
 # RUN written NAME:STEPS stops after STEPS steps of this invocation. The runs
 # train side by side on the one device. EVAL_S > 0 then evaluates each run
 # (Table 1 with $EVAL_EPISODES episodes per C_test, default 1000, in full
-# float32) into RUNS/NAME/eval. What comes back, in OUT: the benchmark's log
+# float32, $EVAL_BATCH episodes per call, default 16: a guess for a GPU's
+# memory, not yet measured) into RUNS/NAME/eval. What comes back, in OUT: the benchmark's log
 # and JSON, and runs.tar.part_* (each run's latest checkpoint, metrics,
 # provenance, log, evaluation and a params-only export), split under 16 MiB
 # a piece. Set GMN_JAX_COMMIT to the commit copied when the copy has no .git.
@@ -60,7 +61,8 @@ if (( EVAL_S > 0 )); then
     JAX_DEFAULT_MATMUL_PRECISION=highest timeout -k 10 "$EVAL_S" \
         $PY experiments/evaluate.py --workdir="$RUNS/$name" \
         --output_dir="$RUNS/$name/eval" --model_name="$name" \
-        --num_episodes="${EVAL_EPISODES:-1000}" > "$RUNS/$name/eval.log" 2>&1
+        --num_episodes="${EVAL_EPISODES:-1000}" --batch="${EVAL_BATCH:-16}" \
+        > "$RUNS/$name/eval.log" 2>&1
     tail -n 2 "$RUNS/$name/eval.log"
   done
 fi
