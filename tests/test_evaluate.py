@@ -142,6 +142,19 @@ def test_attention_and_average_are_compared_at_equal_steps():
     assert holds is expected and "both at 1000 training steps" in text
 
 
+def test_distance_to_the_paper_counts_cells_within_the_tolerance_and_noise():
+  # (t, diff, stderr): within 1.5; 1.5 < 2.0 <= 1.5 + 2 * 0.3; beyond 1.5 +
+  # 2 * 0.3; t = 6 is not a column of the paper's table
+  cells = ((0, -1.4, 0.3), (1, 2.0, 0.3), (2, -2.5, 0.3), (6, 9.0, 0.3))
+  rows = [{"model": "gmn_c2", "c_test": 1, "t": t, "diff": d, "stderr": se,
+           "paper": 80.0} for t, d, se in cells]
+  rows.append({"model": "vae", "c_test": 1, "t": 1, "diff": "", "stderr": 1,
+               "paper": ""})
+  assert results.paper_agreement(rows) == [
+      "gmn_c2: 1 of 3 cells within 1.5 nats of the paper; 1 more within 1.5 "
+      "nats + 2 standard errors; 1 beyond. Largest gap -2.5 (C_test=1, t=2)."]
+
+
 def test_training_steps_and_time_are_summed_per_device():
   segments = [
       {"device": "cpu", "end_step": 100, "wall_s": 50.0},

@@ -82,6 +82,34 @@ def qualitative_claims(rows: list, earlier: list = ()) -> list:
   return out
 
 
+TOLERANCE = 1.5  # nats from the paper: the project's reproduction target
+
+
+def paper_agreement(rows: list, tolerance: float = TOLERANCE) -> list:
+  """One line per model with paper numbers: how many listed cells lie within
+  `tolerance` of the paper, how many more are within it up to twice their
+  standard error (the evaluation cannot tell them from the target), and the
+  largest gap."""
+  out = []
+  for model in sorted({r["model"] for r in rows}):
+    cells = [r for r in rows if r["model"] == model and r["paper"] != ""
+             and int(r["t"]) in paper.COLUMNS]
+    if not cells:
+      continue
+    gap = lambda r: abs(float(r["diff"]))
+    within = sum(gap(r) <= tolerance for r in cells)
+    noise = sum(tolerance < gap(r) <= tolerance + 2 * float(r["stderr"])
+                for r in cells)
+    worst = max(cells, key=gap)
+    out.append(
+        f"{model}: {within} of {len(cells)} cells within {tolerance} nats of "
+        f"the paper; {noise} more within {tolerance} nats + 2 standard errors;"
+        f" {len(cells) - within - noise} beyond. Largest gap "
+        f"{float(worst['diff']):+.1f} (C_test={worst['c_test']}, "
+        f"t={worst['t']}).")
+  return out
+
+
 def write_overview(results_dir: str) -> str:
   rows = load_rows(results_dir)
   table1.write_csv(os.path.join(results_dir, "table1.csv"), rows)
@@ -112,6 +140,8 @@ def write_overview(results_dir: str) -> str:
   for model in sorted(set(paper.TABLE1) - set(trained)):
     lines.append(f"- {model}: not trained yet (0 steps; its flagfile is "
                  f"experiments/configs/{model}.flags): no numbers to show.")
+  lines += ["", "## Distance to the paper", ""]
+  lines += [f"- {line}" for line in paper_agreement(rows)]
   lines += ["", "## The paper's qualitative claims, on this table", ""]
   for claim, holds in qualitative_claims(rows, load_earlier_rows(results_dir)):
     lines.append(f"- [{'x' if holds else ' '}] {claim}" if holds is not None
