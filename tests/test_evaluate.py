@@ -155,6 +155,18 @@ def test_distance_to_the_paper_counts_cells_within_the_tolerance_and_noise():
       "nats + 2 standard errors; 1 beyond. Largest gap -2.5 (C_test=1, t=2)."]
 
 
+def test_change_since_the_latest_earlier_evaluation():
+  def evaluation(steps, nll):
+    return [{"model": "gmn_c2", "c_test": 1, "t": t, "nll": nll + t,
+             "steps": steps} for t in range(3)]
+  rows = evaluation(900, 70.0)
+  earlier = evaluation(100, 90.0) + evaluation(500, 71.0) + evaluation(950, 0)
+  assert results.change_since_earlier(rows, earlier) == [
+      "gmn_c2: since its evaluation at 500 steps, its 3 cells changed by "
+      "-1.00 nats on average (from -1.0 to -1.0)."]
+  assert results.change_since_earlier(rows, evaluation(950, 0)) == []
+
+
 def test_training_steps_and_time_are_summed_per_device():
   segments = [
       {"device": "cpu", "end_step": 100, "wall_s": 50.0},

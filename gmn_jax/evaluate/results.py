@@ -110,6 +110,26 @@ def paper_agreement(rows: list, tolerance: float = TOLERANCE) -> list:
   return out
 
 
+def change_since_earlier(rows: list, earlier: list) -> list:
+  """One line per model with an earlier evaluation at fewer steps: the mean
+  and the largest change of its cells since the latest such evaluation."""
+  out = []
+  for model in sorted({r["model"] for r in rows}):
+    steps = _steps(next(r for r in rows if r["model"] == model))
+    before = {_steps(r) for r in earlier if r["model"] == model}
+    before = max((s for s in before if s is not None and s < steps),
+                 default=None)
+    if before is None:
+      continue
+    change = [float(r["nll"]) - old for r in rows if r["model"] == model
+              for old in [_nll(earlier, model, int(r["c_test"]), int(r["t"]),
+                               before)] if old is not None]
+    out.append(f"{model}: since its evaluation at {before} steps, its "
+               f"{len(change)} cells changed by {np.mean(change):+.2f} nats on "
+               f"average (from {min(change):+.1f} to {max(change):+.1f}).")
+  return out
+
+
 def write_overview(results_dir: str) -> str:
   rows = load_rows(results_dir)
   table1.write_csv(os.path.join(results_dir, "table1.csv"), rows)
@@ -141,7 +161,8 @@ def write_overview(results_dir: str) -> str:
     lines.append(f"- {model}: not trained yet (0 steps; its flagfile is "
                  f"experiments/configs/{model}.flags): no numbers to show.")
   lines += ["", "## Distance to the paper", ""]
-  lines += [f"- {line}" for line in paper_agreement(rows)]
+  lines += [f"- {line}" for line in paper_agreement(rows)
+            + change_since_earlier(rows, load_earlier_rows(results_dir))]
   lines += ["", "## The paper's qualitative claims, on this table", ""]
   for claim, holds in qualitative_claims(rows, load_earlier_rows(results_dir)):
     lines.append(f"- [{'x' if holds else ' '}] {claim}" if holds is not None
