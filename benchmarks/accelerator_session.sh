@@ -12,10 +12,10 @@
 # train side by side on the one device. EVAL_S > 0 then evaluates each run
 # (Table 1 with $EVAL_EPISODES episodes per C_test, default 1000, in full
 # float32, $EVAL_BATCH episodes per call, default 16: a guess for a GPU's
-# memory, not yet measured) into RUNS/NAME/eval. What comes back, in OUT: the benchmark's log
-# and JSON, and runs.tar.part_* (each run's latest checkpoint, metrics,
-# provenance, log, evaluation and a params-only export), split under 16 MiB
-# a piece. Set GMN_JAX_COMMIT to the commit copied when the copy has no .git.
+# memory, not yet measured) into RUNS/NAME/eval. What comes back, in OUT: the
+# benchmark's log and JSON, and runs.tar.part_* (each run's latest checkpoint,
+# metrics, provenance, log, evaluation and a params-only export), split under
+# 16 MiB a piece. Set GMN_JAX_COMMIT to the commit copied when the copy has no .git.
 set -u
 OUT=$1 RUNS=$2 TRAIN_S=$3 EVAL_S=$4 BENCH_S=$5
 shift 5
