@@ -32,6 +32,11 @@ def _steps(row):
   return int(row["steps"]) if row.get("steps") not in (None, "") else None
 
 
+def _model_steps(rows, model):
+  """The training steps of `model`'s first row."""
+  return _steps(next(r for r in rows if r["model"] == model))
+
+
 def _nll(rows, model, c, t, steps="any"):
   for r in rows:
     if (r["model"] == model and int(r["c_test"]) == c and int(r["t"]) == t
@@ -67,10 +72,10 @@ def qualitative_claims(rows: list, earlier: list = ()) -> list:
       out.append((f"{claim}: untested, no results for {', '.join(missing)} "
                   "yet", None))
       continue
-    steps = _steps(next(r for r in rows if r["model"] == avg))
+    steps = _model_steps(rows, avg)
     pool = rows + list(earlier)
     if _nll(pool, att, c, 5, steps) is None:
-      shown = _steps(next(r for r in rows if r["model"] == att))
+      shown = _model_steps(rows, att)
       out.append((f"{claim}: untested, {att} has {shown} training steps and "
                   f"{avg} {steps}, and no evaluation of {att} at {steps} steps "
                   "is kept", None))
@@ -115,7 +120,7 @@ def change_since_earlier(rows: list, earlier: list) -> list:
   and the largest change of its cells since the latest such evaluation."""
   out = []
   for model in sorted({r["model"] for r in rows}):
-    steps = _steps(next(r for r in rows if r["model"] == model))
+    steps = _model_steps(rows, model)
     before = {_steps(r) for r in earlier if r["model"] == model}
     before = max((s for s in before if s is not None and s < steps),
                  default=None)
