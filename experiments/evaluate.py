@@ -35,6 +35,10 @@ SEED = flags.DEFINE_integer("seed", 1234, "Seed of the test episodes.")
 TASKS = flags.DEFINE_integer("num_tasks", 200, "Few-shot tasks per (N, k); "
                              "0 skips classification.")
 OUTPUT = flags.DEFINE_string("output_dir", None, "Where to write.")
+SAVE_NLLS = flags.DEFINE_bool(
+    "save_nlls", False, "Also write each episode's NLLs, [episodes, T] nats, "
+    "to nlls_c<C_test>.npy: for paired comparisons (episode i is the same in "
+    "every evaluation with the same --seed).")
 
 
 def main(argv):
@@ -54,6 +58,8 @@ def main(argv):
     nlls = table1.episode_nlls(params, config, images, c, EPISODES.value,
                                SAMPLES.value, seed=SEED.value,
                                batch=BATCH.value, progress=progress)
+    if SAVE_NLLS.value:
+      np.save(os.path.join(out, f"nlls_c{c}.npy"), nlls)
     rows += table1.summarize(name, config, c, nlls, steps)
   table1.write_csv(os.path.join(out, "table1.csv"), rows)
   header = (f"# Table 1: {name} after {steps} training steps\n\n"

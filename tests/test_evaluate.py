@@ -37,8 +37,13 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   out = tmp_path / "results" / "gmn_c2"
   run_script("evaluate.py", f"--workdir={workdir}", f"--output_dir={out}",
              "--model_name=gmn_c2", "--c_test=1,4", "--num_episodes=3",
-             "--num_samples=2", "--num_tasks=2")
+             "--num_samples=2", "--num_tasks=2", "--save_nlls")
   rows = table1.read_csv(out / "table1.csv")
+  nlls = np.load(out / "nlls_c4.npy", allow_pickle=False)  # [episodes, T]
+  assert nlls.shape == (3, 20)
+  np.testing.assert_allclose(
+      [float(r["nll"]) for r in rows if r["c_test"] == "4"], nlls.mean(0),
+      atol=6e-3)  # the CSV rounds to 0.01
   assert [int(r["t"]) for r in rows if r["c_test"] == "1"] == list(range(20))
   r = next(r for r in rows if r["c_test"] == "4" and r["t"] == "19")
   assert float(r["paper"]) == 73.7
