@@ -63,9 +63,21 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   import gmn_jax
   _, config, meta = gmn_jax.load_params(str(out / "p.msgpack"))
   assert config == small_config() and meta["steps"] == 2
+  run_script("latent.py", f"--workdir={workdir}", f"--output={out}/latent.json",
+             "--model_name=gmn_c2", "--c_test=1,4", "--num_episodes=2")
+  lat = json.loads((out / "latent.json").read_text())
+  assert [(r["c_test"], r["t"]) for r in lat["rows"]] == [
+      (c, t) for c in (1, 4) for t in range(20)] and lat["steps"] == 2
   shutil.copy(workdir / "provenance.json", out / "training.json")
   readme = results.write_overview(str(tmp_path / "results"))
   text = open(readme).read()
+  split = [l for l in text.splitlines() if l.startswith("| gmn_c2 | 4 | ")]
+  assert [l.split(" | ")[2] for l in split[-2:]] == ["0", "19"]
+  r0 = next(r for r in lat["rows"] if (r["c_test"], r["t"]) == (4, 0))
+  nll0 = next(float(r["nll"]) for r in rows
+              if (r["c_test"], r["t"]) == ("4", "0"))
+  assert float(split[-2].split(" | ")[7]) == pytest.approx(
+      r0["neg_elbo"] - nll0, abs=0.06)  # recovered by importance sampling
   assert "| gmn_c2 | 4 | 2 |" in text and "C_test=1: NLL falls" in text
   assert "- avg_c2: not trained yet (0 steps" in text
   assert "- [?] attention (gmn_c2) beats average (avg_c2)" in text

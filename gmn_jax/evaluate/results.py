@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from gmn_jax.evaluate import paper, table1
+from gmn_jax.evaluate import latent, paper, table1
 
 
 EARLIER = "earlier"  # results/<model>/earlier/<steps>/: evaluations kept
@@ -135,6 +135,30 @@ def change_since_earlier(rows: list, earlier: list) -> list:
   return out
 
 
+def bound_split(rows: list, latents: dict) -> list:
+  """Markdown lines: each model's ELBO split (`latents`: model -> what
+  experiments/latent.py wrote) beside its Table 1 NLL at the same steps, at
+  the first reported t and t = 19 of each C_test."""
+  lines = ["| model | C_test | t | -ELBO | KL | reconstruction NLL | NLL "
+           "(Table 1) | recovered by importance sampling | prior entropy | "
+           "units in use |", "|---|---|---|---|---|---|---|---|---|---|"]
+  for model, lat in sorted(latents.items()):
+    for c in sorted({r["c_test"] for r in lat["rows"]}):
+      ts = [r["t"] for r in lat["rows"] if r["c_test"] == c]
+      first = min(t for t in ts if _nll(rows, model, c, t) is not None)
+      for r in lat["rows"]:
+        if r["c_test"] != c or r["t"] not in (first, max(ts)):
+          continue
+        nll = _nll(rows, model, c, r["t"], lat["steps"])
+        gain = "n/a" if nll is None else f"{r['neg_elbo'] - nll:.1f}"
+        lines.append(
+            f"| {model} | {c} | {r['t']} | {r['neg_elbo']:.1f} | {r['kl']:.1f}"
+            f" | {r['neg_reconstruction']:.1f} | "
+            f"{'n/a' if nll is None else f'{nll:.1f}'} | {gain} | "
+            f"{r['prior_entropy']:.1f} | {r['active_units']} |")
+  return lines
+
+
 def write_overview(results_dir: str) -> str:
   rows, earlier = load_rows(results_dir), load_earlier_rows(results_dir)
   table1.write_csv(os.path.join(results_dir, "table1.csv"), rows)
@@ -172,6 +196,20 @@ def write_overview(results_dir: str) -> str:
   for claim, holds in qualitative_claims(rows, earlier):
     lines.append(f"- [{'x' if holds else ' '}] {claim}" if holds is not None
                  else f"- [?] {claim}")
+  latents = {m: _json(os.path.join(results_dir, m, "latent.json"))
+             for m in trained
+             if os.path.exists(os.path.join(results_dir, m, "latent.json"))}
+  if latents:
+    n = min(lat["num_episodes"] for lat in latents.values())
+    lines += ["", "## Where the bound goes", "",
+              "Each conditional's ELBO split into KL(q || p) and the "
+              "reconstruction NLL, on the first "
+              f"{n} or more of Table 1's test episodes with one sample of z "
+              "each (`experiments/latent.py`), beside Table 1's "
+              "importance-sampled NLL: their difference is what importance "
+              "sampling recovers. Units in use: latent dimensions whose mean "
+              f"KL exceeds {latent.ACTIVE_KL} nats.", ""]
+    lines += bound_split(rows, latents)
   lines += ["", "## Few-shot classification by likelihood (test alphabets)",
             "", "| model | N-way | k-shot | accuracy | 95% CI | tasks |",
             "|---|---|---|---|---|---|"]

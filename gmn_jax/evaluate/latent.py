@@ -1,0 +1,74 @@
+"""Where each conditional's bound goes: KL(q || p), reconstruction, the
+prior's entropy and the latent units in use, for every t of an episode.
+
+The ELBO of x_t is E_q[log p(x_t | z, X_<t)] - KL(q(z | x_t, X_<t) || p(z | X_<t));
+importance sampling (gmn_jax.likelihood) tightens it into Table 1's NLL.
+Set beside the NLL, the split says whether a model's gap is in its fit (the
+ELBO) or in what importance sampling recovers of the marginal likelihood.
+"""
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gmn_jax import decoder, likelihood, model
+from gmn_jax.config import Config
+
+# A latent unit is in use where its KL, averaged over test episodes, exceeds
+# this (nats); unused units sit at the prior, with KL ~ 0.
+ACTIVE_KL = 0.01
+
+
+def gaussian_kl(q: model.Gaussian, p: model.Gaussian) -> jax.Array:
+  """KL(q || p) of diagonal Gaussians per dimension: [..., L] nats."""
+  return (jnp.log(p.scale / q.scale)
+          + (q.scale ** 2 + (q.mean - p.mean) ** 2) / (2 * p.scale ** 2) - 0.5)
+
+
+def gaussian_entropy(p: model.Gaussian) -> jax.Array:
+  """[..., L] -> [...] nats."""
+  return jnp.sum(0.5 * jnp.log(2 * jnp.pi * jnp.e) + jnp.log(p.scale), -1)
+
+
+def episode_terms(params: dict, config: Config, x: jax.Array,
+                  key: jax.Array) -> dict:
+  """x: [T, 784] binary -> kl [T, L], reconstruction [T] (one sample of z_t
+  per t, nats), prior_entropy [T]."""
+  ctx, q = likelihood._latent_free_terms(params, config, x)
+  z = q.mean + q.scale * jax.random.normal(key, q.mean.shape)
+  logits = model.generator_logits(params, config, ctx, z)
+  return {"kl": gaussian_kl(q, ctx.prior),
+          "reconstruction": decoder.bernoulli_log_prob(logits, x),
+          "prior_entropy": gaussian_entropy(ctx.prior)}
+
+
+@functools.partial(jax.jit, static_argnames="config")
+def _batch_terms(params, x, keys, *, config):
+  return jax.vmap(lambda xb, kb: episode_terms(params, config, xb, kb))(x, keys)
+
+
+def summarize(params: dict, config: Config, episodes: np.ndarray,
+              seed: int = 1234, batch: int = 8) -> list:
+  """episodes: [E, T, 784] -> one dict per t: the means over episodes of kl,
+  neg_reconstruction, neg_elbo (nats) and prior_entropy, and active_units.
+
+  Episode i's sample of z depends only on (seed, i), as in Table 1.
+  """
+  base = jax.random.key(seed)
+  parts = []
+  for start in range(0, len(episodes), batch):
+    idx = np.arange(start, min(start + batch, len(episodes)))
+    keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(idx)
+    parts.append(jax.device_get(_batch_terms(
+        params, jnp.asarray(episodes[idx], jnp.float32), keys, config=config)))
+  terms = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+  kl_per_unit = terms["kl"].mean(0)  # [T, L]
+  kl = terms["kl"].sum(-1)  # [E, T]
+  return [{"t": t,
+           "kl": float(kl[:, t].mean()),
+           "neg_reconstruction": float(-terms["reconstruction"][:, t].mean()),
+           "neg_elbo": float((kl[:, t] - terms["reconstruction"][:, t]).mean()),
+           "prior_entropy": float(terms["prior_entropy"][:, t].mean()),
+           "active_units": int((kl_per_unit[t] > ACTIVE_KL).sum())}
+          for t in range(episodes.shape[1])]
