@@ -200,11 +200,12 @@ def write_overview(results_dir: str) -> str:
              for m in trained
              if os.path.exists(os.path.join(results_dir, m, "latent.json"))}
   if latents:
-    n = min(lat["num_episodes"] for lat in latents.values())
+    counts = sorted({lat["num_episodes"] for lat in latents.values()})
+    n = counts[0] if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
     lines += ["", "## Where the bound goes", "",
               "Each conditional's ELBO split into KL(q || p) and the "
               "reconstruction NLL, on the first "
-              f"{n} or more of Table 1's test episodes with one sample of z "
+              f"{n} of Table 1's test episodes with one sample of z "
               "each (`experiments/latent.py`), beside Table 1's "
               "importance-sampled NLL: their difference is what importance "
               "sampling recovers. Units in use: latent dimensions whose mean "
