@@ -23,8 +23,9 @@ CPU_CHUNK = 10
 ACCELERATOR_CHUNK = 100
 
 
-def _latent_free_terms(params: dict, config: Config, x: jax.Array):
-  """x: [T, 784] -> (context of the T queries, q(z_t | x_t, X_<t))."""
+def latent_free_terms(params: dict, config: Config, x: jax.Array):
+  """x: [T, 784] -> (context of the T queries, q(z_t | x_t, X_<t)): all that
+  does not depend on z, computed once per episode."""
   feats = encoder.encode(params["encoder"], x)
   ctx = model.condition(params, config, feats, jnp.arange(x.shape[0]))
   return ctx, model.posterior(params, config, ctx, feats)
@@ -42,7 +43,7 @@ def log_weights(params: dict, config: Config, x: jax.Array,
                 eps: jax.Array) -> jax.Array:
   """x: [T, 784] in {0, 1}, eps: [S, T, L] -> [S, T] log weights w_t (nats),
   with z_t = mu_q + sigma_q * eps_t (the reparameterisation)."""
-  ctx, q = _latent_free_terms(params, config, x)
+  ctx, q = latent_free_terms(params, config, x)
   return jax.vmap(lambda e: _sample_weights(params, config, x, ctx, q, e))(eps)
 
 
@@ -68,7 +69,7 @@ def episode_log_weights(params: dict, config: Config, x: jax.Array,
   on `chunk`.
   """
   t = x.shape[0]
-  ctx, q = _latent_free_terms(params, config, x)
+  ctx, q = latent_free_terms(params, config, x)
   # fold_in(key, 0): the draw of earlier versions (chunks of 100, chunk i from
   # fold_in(key, i)) for S <= 100, so results/ stay reproducible.
   eps = jax.random.normal(jax.random.fold_in(key, 0),

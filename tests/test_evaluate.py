@@ -206,3 +206,18 @@ def test_bound_trend_separates_a_fall_from_noise():
   assert results.bound_trend(log([85] * 40)).endswith("flat within noise.")
   assert "steps 250-10000" in results.bound_trend(log([85] * 40))
   assert results.bound_trend(log([85] * 39)) == ""
+
+
+def test_bound_split_without_a_table_row_shows_na():
+  lat = {"steps": 5, "rows": [
+      {"c_test": 2, "t": t, "neg_elbo": 90.0, "kl": 40.0,
+       "neg_reconstruction": 50.0, "prior_entropy": 60.0, "active_units": 7}
+      for t in range(20)]}
+  lines = results.bound_split([], {"avg_c2": lat})
+  assert [l.split(" | ")[2] for l in lines[2:]] == ["0", "19"]
+  assert all(l.split(" | ")[6:8] == ["n/a", "n/a"] for l in lines[2:])
+  table = [{"model": "avg_c2", "c_test": "2", "t": str(t), "nll": "82.5",
+            "steps": "5"} for t in range(2, 20)]
+  lines = results.bound_split(table, {"avg_c2": lat})
+  assert [l.split(" | ")[2] for l in lines[2:]] == ["2", "19"]
+  assert lines[2].split(" | ")[7] == "7.5"  # 90.0 - 82.5

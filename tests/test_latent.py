@@ -55,3 +55,15 @@ def test_summary_of_the_vae_prior_and_units(test_split):
   same = latent.summarize(random_params(config), config, episodes, batch=3)
   for a, b in zip(same, rows):  # episode i's z depends on (seed, i) alone
     assert a == pytest.approx(b, rel=1e-5)
+
+
+def test_summary_rejects_bad_episodes(test_split):
+  config = VARIANTS["vae"]
+  params = random_params(config)
+  episodes = np.asarray(test_split.images[:2, :4].reshape(2, 4, -1), np.float32)
+  with pytest.raises(ValueError, match="not binary"):
+    latent.summarize(params, config, episodes * 0.5)
+  with pytest.raises(ValueError, match="one episode"):
+    latent.summarize(params, config, episodes[0])
+  with pytest.raises(ValueError, match="background = 1"):
+    latent.summarize(params, config, 1 - episodes)

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmn_jax import decoder, likelihood, model
+from gmn_jax import checks, decoder, likelihood, model
 from gmn_jax.config import Config
 
 # A latent unit is in use where its KL, averaged over test episodes, exceeds
@@ -35,7 +35,7 @@ def episode_terms(params: dict, config: Config, x: jax.Array,
                   key: jax.Array) -> dict:
   """x: [T, 784] binary -> kl [T, L], reconstruction [T] (one sample of z_t
   per t, nats), prior_entropy [T]."""
-  ctx, q = likelihood._latent_free_terms(params, config, x)
+  ctx, q = likelihood.latent_free_terms(params, config, x)
   z = q.mean + q.scale * jax.random.normal(key, q.mean.shape)
   logits = model.generator_logits(params, config, ctx, z)
   return {"kl": gaussian_kl(q, ctx.prior),
@@ -50,18 +50,24 @@ def _batch_terms(params, x, keys, *, config):
 
 def summarize(params: dict, config: Config, episodes: np.ndarray,
               seed: int = 1234, batch: int = 8) -> list:
-  """episodes: [E, T, 784] -> one dict per t: the means over episodes of kl,
-  neg_reconstruction, neg_elbo (nats) and prior_entropy, and active_units.
+  """episodes: [E, T, 784] or [E, T, 28, 28] binary, ink = 1 -> one dict per
+  t: the means over episodes of kl, neg_reconstruction, neg_elbo (nats) and
+  prior_entropy, and active_units.
 
   Episode i's sample of z depends only on (seed, i), as in Table 1.
   """
+  checks.check_params(params, config)
+  episodes, batched = checks.as_episodes(episodes, "episodes")
+  if not batched:
+    raise ValueError(f"episodes has shape {episodes.shape[1:]}, one episode; "
+                     "expected a batch [E, T, 784]: pass episodes[None].")
   base = jax.random.key(seed)
   parts = []
   for start in range(0, len(episodes), batch):
     idx = np.arange(start, min(start + batch, len(episodes)))
     keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(idx)
-    parts.append(jax.device_get(_batch_terms(
-        params, jnp.asarray(episodes[idx], jnp.float32), keys, config=config)))
+    parts.append(jax.device_get(_batch_terms(params, episodes[idx], keys,
+                                             config=config)))
   terms = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
   kl_per_unit = terms["kl"].mean(0)  # [T, L]
   kl = terms["kl"].sum(-1)  # [E, T]

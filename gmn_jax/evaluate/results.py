@@ -145,7 +145,8 @@ def bound_split(rows: list, latents: dict) -> list:
   for model, lat in sorted(latents.items()):
     for c in sorted({r["c_test"] for r in lat["rows"]}):
       ts = [r["t"] for r in lat["rows"] if r["c_test"] == c]
-      first = min(t for t in ts if _nll(rows, model, c, t) is not None)
+      first = min((t for t in ts if _nll(rows, model, c, t) is not None),
+                  default=min(ts))
       for r in lat["rows"]:
         if r["c_test"] != c or r["t"] not in (first, max(ts)):
           continue
