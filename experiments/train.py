@@ -29,6 +29,10 @@ MATCH = flags.DEFINE_integer("match_dim", _D.match_dim, "Matching space.")
 PASSES = flags.DEFINE_integer("num_passes", _D.num_passes, "K.")
 PRIOR_PASSES = flags.DEFINE_integer("prior_passes", _D.prior_passes,
                                     "K of the prior's controller.")
+DECODER_INPUT = flags.DEFINE_enum(
+    "decoder_input", _D.decoder_input, ["joint", "split"], "How the "
+    "generator's first layer reads [z, r, h] (gmn_jax.Config; split is an "
+    "ablation).")
 LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
 CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
 ORDERING = flags.DEFINE_bool("conditional_ordering", False,
@@ -61,7 +65,8 @@ def run_config() -> RunConfig:
       model=Config(matching=MATCHING.value, pseudo_input=PSEUDO.value,
                    latent_dim=LATENT.value, state_dim=STATE.value,
                    match_dim=MATCH.value, num_passes=PASSES.value,
-                   prior_passes=PRIOR_PASSES.value),
+                   prior_passes=PRIOR_PASSES.value,
+                   decoder_input=DECODER_INPUT.value),
       episodes=EpisodeSpec(LENGTH.value, CLASSES.value, ORDERING.value),
       batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
       seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,

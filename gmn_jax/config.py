@@ -5,6 +5,7 @@ The config is hashable so it can be a static argument of `jax.jit`.
 import dataclasses
 
 MATCHING_KINDS = ("attention", "average", "none")
+DECODER_INPUTS = ("joint", "split")
 
 IMAGE_SHAPE = (28, 28)
 NUM_PIXELS = 28 * 28
@@ -25,6 +26,13 @@ class Config:
   num_passes: K, attention passes of the controller shared by the generative
     and recognition models.
   prior_passes: K of the data-dependent prior's own controller.
+  decoder_input: how the generator's first layer reads [z, r, h]. "joint"
+    (the reference): one weight-normalised matrix with one scalar gain, so z
+    shares the matrix's norm with the 488 read-out inputs. "split", an
+    ablation: z and [r, h] through matrices normalised apart, each with its
+    own gain, summed (results/README.md: our conditioned models' t = 0 gap
+    to the VAE is in reconstruction, and the trained joint matrix gives z
+    a third of the VAE's weight norm).
   """
   matching: str = "attention"
   pseudo_input: bool = True
@@ -33,12 +41,17 @@ class Config:
   match_dim: int = 200
   num_passes: int = 4
   prior_passes: int = 1
+  decoder_input: str = "joint"
 
   def __post_init__(self):
     if self.matching not in MATCHING_KINDS:
       raise ValueError(
           f"Config.matching={self.matching!r} is unknown; expected one of "
           f"{MATCHING_KINDS}.")
+    if self.decoder_input not in DECODER_INPUTS:
+      raise ValueError(
+          f"Config.decoder_input={self.decoder_input!r} is unknown; expected "
+          f"one of {DECODER_INPUTS}.")
     for name in ("latent_dim", "state_dim", "match_dim", "num_passes",
                  "prior_passes"):
       if int(getattr(self, name)) < 1:

@@ -83,3 +83,43 @@ def test_weight_gradient_under_vmap_sums_over_the_batch():
   ours = net(layers.conv, layers.conv_transpose)
   xla = net(xla_conv, xla_conv_transpose)
   assert_trees_close(grads(ours, p, x), grads(xla, p, x))
+
+
+def test_split_decoder_input_is_one_layer_with_blockwise_norms():
+  """decoder_input="split": z and [r, h] through separately normalised
+  matrices; the default layout (the reference's joint matrix) is unchanged."""
+  from gmn_jax import decoder, init_params
+  from conftest import random_params, small_config
+  joint = init_params(jax.random.key(0), small_config())["decoder"]
+  assert "seed" in joint and "seed_z" not in joint
+  config = small_config(decoder_input="split")
+  p = random_params(config)["decoder"]
+  latent = config.latent_dim
+  assert p["seed_z"]["v"].shape == (latent, 288)
+  assert p["seed_readout"]["v"].shape == (config.readout_dim, 288)
+  # The same map as one joint layer whose blocks carry their own norms.
+  blocks = [d["gain"] * d["v"] / jnp.linalg.norm(d["v"])
+            for d in (p["seed_z"], p["seed_readout"])]
+  v = jnp.concatenate(blocks)
+  as_joint = {**{k: x for k, x in p.items() if not k.startswith("seed_")},
+              "seed": {"v": v, "gain": jnp.linalg.norm(v),
+                       "b": p["seed_z"]["b"] + p["seed_readout"]["b"]}}
+  inputs = jax.random.normal(jax.random.key(1), (3, latent + config.readout_dim))
+  np.testing.assert_allclose(decoder.decode(p, inputs),
+                             decoder.decode(as_joint, inputs),
+                             rtol=1e-4, atol=1e-4)
+  with pytest.raises(ValueError, match="decoder_input='both' is unknown"):
+    small_config(decoder_input="both")
+
+
+def test_split_decoder_input_trains(episode):
+  from gmn_jax import likelihood
+  from conftest import random_params, small_config
+  config = small_config(decoder_input="split")
+  params = random_params(config)
+  grads = jax.grad(lambda p: likelihood.training_objective(
+      p, jnp.asarray(episode)[None], jax.random.key(0), config)[0])(params)
+  for g in jax.tree_util.tree_leaves(grads):
+    assert np.all(np.isfinite(g))
+  for block in ("seed_z", "seed_readout"):
+    assert float(jnp.abs(grads["decoder"][block]["v"]).max()) > 0

@@ -155,3 +155,19 @@ def test_four_devices_equal_one(tmp_path):
   out = subprocess.run([sys.executable, "-c", FOUR_DEVICES], env=env,
                        capture_output=True, text=True, timeout=900)
   assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-3000:]
+
+
+def test_a_run_saved_before_a_config_field_existed_resumes(tmp_path, images):
+  """Fields added later take their defaults, which keep the old behaviour;
+  a saved value that differs from the flags is still refused."""
+  train(RUN, str(tmp_path), images=images, stop_after=1)
+  path = tmp_path / checkpointing.CONFIG_FILE
+  saved = json.loads(path.read_text())
+  del saved["model"]["decoder_input"]  # as written before the field existed
+  path.write_text(json.dumps(saved))
+  assert int(train(RUN, str(tmp_path), images=images, stop_after=1)["step"]) == 2
+  split = RunConfig(**{**RUN.__dict__,
+                       "model": small_config(decoder_input="split")})
+  with pytest.raises(ValueError, match="decoder_input: checkpoint 'joint' != "
+                     "now 'split'"):
+    train(split, str(tmp_path), images=images)

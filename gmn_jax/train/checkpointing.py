@@ -9,6 +9,7 @@ import os
 import jax
 import orbax.checkpoint as ocp
 
+from gmn_jax.config import Config
 from gmn_jax.train.run_config import RunConfig, differences
 
 CONFIG_FILE = "run_config.json"
@@ -31,6 +32,9 @@ def check_or_write_config(workdir: str, run: RunConfig) -> None:
     with open(path) as f:
       saved = json.load(f)
     now = run.to_dict()
+    # Fields added since the run started take their defaults, which keep the
+    # old behaviour; a field this version does not know is an error.
+    saved["model"] = Config.from_dict(saved.get("model", {})).to_dict()
     diff = differences({k: saved.get(k) for k in ("model", "episodes", "seed",
                                                   "batch_size")},
                        {k: now[k] for k in ("model", "episodes", "seed",
