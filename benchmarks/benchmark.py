@@ -107,7 +107,7 @@ def bench_eval(num_samples, params, x, reps, matmul_dtype="float32"):
   # count the same work in one chunk (lowered only, never run).
   f = flops(jax.jit(lambda x: likelihood.batch_conditional_nll(
       params, x, keys, config=config, num_samples=num_samples,
-      chunk=num_samples)), x)
+      chunk=num_samples)), jax.ShapeDtypeStruct(x.shape, x.dtype))
   sec = timed(jitted, x, reps=reps)
   return {"num_samples": num_samples, "matmul_dtype": matmul_dtype, "s": sec,
           "samples_per_s": num_samples / sec, "gflop": f / 1e9,
