@@ -30,9 +30,9 @@ class Config:
     (the reference): one weight-normalised matrix with one scalar gain, so z
     shares the matrix's norm with the 488 read-out inputs. "split", an
     ablation: z and [r, h] through matrices normalised apart, each with its
-    own gain, summed (results/README.md: our conditioned models' t = 0 gap
-    to the VAE is in reconstruction, and the trained joint matrix gives z
-    a third of the VAE's weight norm).
+    own gain, summed. It tested whether the joint norm starves z (the
+    trained joint matrix gives z a third of the VAE's weight norm): over
+    5k steps it trained like "joint" (results/ablations/README.md).
   """
   matching: str = "attention"
   pseudo_input: bool = True
