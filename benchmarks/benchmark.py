@@ -148,10 +148,27 @@ def _share(part, whole):
   return None if part is None else part / whole
 
 
+def trace_section(r: dict) -> str:
+  """README text of a `profile_step.py --trace` result."""
+  rolled, unrolled = r["rolled"], r["unrolled"]
+  text = (f"\n## The whole training step on the device ({r['device']}, commit "
+          f"{r['commit']}; `python benchmarks/profile_step.py --trace`)\n\n"
+          f"B = 20, pipelined as training runs it: {rolled['wall_ms_per_step']:.2f}"
+          f" ms per step with the K passes rolled, "
+          f"{unrolled['wall_ms_per_step']:.2f} ms unrolled.")
+  if "kernels_per_step" in rolled:
+    text += (f" A trace of the rolled step: {rolled['kernels_per_step']:.0f} "
+             f"kernels per step, the device busy {rolled['busy_ms_per_step']:.2f}"
+             " ms of it.\n\n| kernel | per step | ms per step |\n|---|---|---|\n"
+             + "".join(f"| `{k['name'][:60]}` | {k['per_step']:.0f} | "
+                       f"{k['ms_per_step']:.3f} |\n" for k in rolled["top_kernels"]))
+  return text + "\n"
+
+
 def write_readme():
   rows = []
   for name in sorted(os.listdir(os.path.join(HERE, "results"))):
-    if name.endswith(".json") and not name.startswith("profile_"):
+    if name.endswith(".json") and not name.startswith(("profile_", "trace_")):
       with open(os.path.join(HERE, "results", name)) as f:
         r = json.load(f)
       bf16 = r["bfloat16"]
@@ -189,6 +206,11 @@ def write_readme():
                f"{r['commit']}; `python benchmarks/profile_step.py`)\n\n"
                "| part, forward + backward at B = 20, T = 20 | ms |\n|---|---|\n"
                + "".join(f"| {k} | {v:.0f} |\n" for k, v in r["ms"].items()))
+  for name in sorted(os.listdir(os.path.join(HERE, "results"))):
+    if name.startswith("trace_") and name.endswith(".json"):
+      with open(os.path.join(HERE, "results", name)) as f:
+        r = json.load(f)
+      text += trace_section(r)
   logs = [n for n in sorted(os.listdir(os.path.join(HERE, "results")))
           if n.endswith(".log")]
   if logs:

@@ -1,6 +1,8 @@
-r"""Where the training step's time goes: each part's forward + backward alone.
+r"""Where the training step's time goes: each part's forward + backward alone,
+or (--trace) the whole step's device kernels.
 
   python benchmarks/profile_step.py   # prints a table, writes results/profile_<device>.json
+  python benchmarks/profile_step.py --trace  # writes results/trace_<device>.json
 
 The parts run on the shapes of the paper's step (B = 20 episodes of T = 20,
 so 400 images through psi and the generator), jitted, compile excluded,
@@ -8,9 +10,16 @@ median of 5. "The same, XLA's gradient" is XLA's own backward pass of the
 decoder's 28x28 residual conv, beside the project's, to show why
 gmn_jax.layers computes the weight gradient itself.
 """
+import argparse
+import collections
+import glob
+import gzip
 import json
 import os
+import shutil
 import sys
+import tempfile
+import time
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +30,9 @@ sys.path.insert(0, HERE)
 
 import benchmark  # noqa: E402
 from gmn_jax import config as config_lib  # noqa: E402
-from gmn_jax import decoder, encoder, layers, matching, model  # noqa: E402
+from gmn_jax import data, decoder, encoder, layers, matching, model  # noqa: E402
+from gmn_jax.train import RunConfig, parallel  # noqa: E402
+from gmn_jax.train import step as train_step  # noqa: E402
 
 
 def backward(fn, params, x, wrt_input=True):
@@ -55,7 +66,134 @@ def controllers(cfg):
   return fn
 
 
+def kernel_summary(trace_path: str, steps: int, top: int = 15) -> dict:
+  """What a device ran, per step, from a Perfetto trace of `steps` steps.
+
+  Kernels are the complete events on the device's stream threads (its
+  "XLA Ops"/"XLA Modules" threads repeat them by op). Busy time is the union
+  of their intervals: against the step's wall time it says whether the
+  device computes or waits (launches, host round trips of a while loop).
+  Returns {} when the trace has no device (the CPU backend).
+  """
+  with gzip.open(trace_path) as f:
+    events = json.load(f)
+  events = events["traceEvents"] if isinstance(events, dict) else events
+  meta = lambda kind: {(e["pid"], e.get("tid")) if kind == "thread_name"
+                       else e["pid"]: e["args"]["name"] for e in events
+                       if e.get("ph") == "M" and e.get("name") == kind}
+  processes, threads = meta("process_name"), meta("thread_name")
+  device = {pid for pid, name in processes.items()
+            if name.startswith("/device:")}
+  per_thread = collections.Counter()
+  kernels = []
+  for e in events:
+    if e.get("ph") != "X" or e["pid"] not in device:
+      continue
+    thread = threads.get((e["pid"], e.get("tid")), "")
+    per_thread[thread] += 1
+    if thread.startswith("Stream"):
+      kernels.append(e)
+  if not kernels:
+    return {}
+  spans = sorted((float(e["ts"]), float(e["ts"]) + float(e.get("dur", 0)))
+                 for e in kernels)
+  busy, end = 0.0, -1.0
+  for a, b in spans:
+    busy += max(0.0, b - max(a, end))
+    end = max(end, b)
+  by_name = collections.defaultdict(lambda: [0, 0.0])
+  for e in kernels:
+    by_name[e["name"]][0] += 1
+    by_name[e["name"]][1] += float(e.get("dur", 0))
+  ranked = sorted(by_name.items(), key=lambda kv: -kv[1][1])[:top]
+  return {"kernels_per_step": len(kernels) / steps,
+          "busy_ms_per_step": busy / steps / 1e3,
+          "events_per_thread": dict(per_thread),
+          "top_kernels": [{"name": n[:120], "per_step": c / steps,
+                           "ms_per_step": d / steps / 1e3}
+                          for n, (c, d) in ranked]}
+
+
+def trace_train_step(steps: int = 20, reps: int = None) -> dict:
+  """The paper's train step (B = 20) as training runs it, pipelined: wall
+  ms per step over `reps` steps (default 200, 20 on a CPU) with the K passes
+  rolled and unrolled, and a kernel trace of `steps` rolled ones."""
+  if reps is None:
+    reps = 20 if jax.default_backend() == "cpu" else 200
+  images = data.load_split("train").images
+  run = RunConfig()
+  mesh = parallel.data_mesh()
+  batches = [parallel.shard_batch(data.episode_batch(
+      images, run.episodes, run.batch_size, run.seed, s), mesh)
+             for s in range(4)]
+  result = {}
+  for unroll in (False, True):
+    matching.UNROLL_PASSES = unroll
+    train_step.make_train_step.cache_clear()
+    jax.clear_caches()
+    fn = train_step.make_train_step(run, mesh)
+    state = parallel.replicate(train_step.init_state(run), mesh)
+    t = time.perf_counter()
+    state, m = fn(state, batches[0])
+    jax.block_until_ready(m)
+    compile_s = time.perf_counter() - t
+
+    def run_steps(state, n):
+      for i in range(n):
+        state, m = fn(state, batches[i % len(batches)])
+      jax.block_until_ready(m)
+      return state
+
+    state = run_steps(state, 10)
+    t = time.perf_counter()
+    state = run_steps(state, reps)
+    wall_ms = (time.perf_counter() - t) / reps * 1e3
+    name = "unrolled" if unroll else "rolled"
+    result[name] = {"compile_s": compile_s, "wall_ms_per_step": wall_ms}
+    print(f"K passes {name}: {wall_ms:.2f} ms/step (pipelined, {reps} steps), "
+          f"compile {compile_s:.0f} s", flush=True)
+    if not unroll:
+      trace_dir = tempfile.mkdtemp(prefix="gmn_trace_")
+      with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
+        state = run_steps(state, steps)
+      (path,) = glob.glob(os.path.join(trace_dir, "**", "perfetto_trace.json.gz"),
+                          recursive=True)
+      result["trace_file"] = path
+      result[name].update(kernel_summary(path, steps))
+  matching.UNROLL_PASSES = False
+  return result
+
+
+def trace_main(copy_to: str = None):
+  result = trace_train_step()
+  if copy_to:
+    os.makedirs(copy_to, exist_ok=True)
+    shutil.copy(result["trace_file"], copy_to)
+  rolled = result["rolled"]
+  if "kernels_per_step" in rolled:
+    print(f"{rolled['kernels_per_step']:.0f} kernels per step, device busy "
+          f"{rolled['busy_ms_per_step']:.2f} of {rolled['wall_ms_per_step']:.2f}"
+          " ms; the longest:")
+    for k in rolled["top_kernels"]:
+      print(f"  {k['ms_per_step']:.3f} ms  x{k['per_step']:.0f}  {k['name']}")
+  path = os.path.join(HERE, "results", f"trace_{benchmark.device_name()}.json")
+  with open(path, "w") as f:
+    json.dump({"device": jax.devices()[0].device_kind,
+               "jax_version": jax.__version__, "commit": benchmark.git_commit(),
+               "xla_flags": os.environ.get("XLA_FLAGS", ""), **result}, f,
+              indent=2)
+  print(f"wrote {path}")
+
+
 def main():
+  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  p.add_argument("--trace", action="store_true",
+                 help="profile the whole step's device kernels instead")
+  p.add_argument("--trace_copy", help="with --trace: copy the Perfetto "
+                 "trace (open it in ui.perfetto.dev) into this folder")
+  args = p.parse_args()
+  if args.trace:
+    return trace_main(args.trace_copy)
   cfg = config_lib.Config()
   b, t = 20, 20
   n = b * t
@@ -91,7 +229,7 @@ def main():
   path = os.path.join(HERE, "results", f"profile_{benchmark.device_name()}.json")
   with open(path, "w") as f:
     json.dump({"device": device.device_kind, "jax_version": jax.__version__,
-               "commit": benchmark.commit(), "ms": rows}, f, indent=2)
+               "commit": benchmark.git_commit(), "ms": rows}, f, indent=2)
   benchmark.write_readme()
   print(f"wrote {path} and benchmarks/README.md")
 
