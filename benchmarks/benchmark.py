@@ -52,13 +52,13 @@ def flops(jitted, *args) -> float:
   S = 10 evaluation, measured). `args` may be abstract (jax.ShapeDtypeStruct).
   """
   from gmn_jax import matching
-  matching.UNROLL_PASSES = True
+  previous, matching.UNROLL_PASSES = matching.UNROLL_PASSES, True
   jax.clear_caches()  # traces are cached without the flag: retrace both ways
   try:
     cost = jitted.trace(*args).lower(
         lowering_platforms=("cpu",)).cost_analysis()
   finally:
-    matching.UNROLL_PASSES = False
+    matching.UNROLL_PASSES = previous
     jax.clear_caches()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   return float(cost.get("flops", 0.0))
@@ -159,9 +159,11 @@ def trace_section(r: dict) -> str:
   if "kernels_per_step" in rolled:
     text += (f" A trace of the rolled step: {rolled['kernels_per_step']:.0f} "
              f"kernels per step, the device busy {rolled['busy_ms_per_step']:.2f}"
-             " ms of it.\n\n| kernel | per step | ms per step |\n|---|---|---|\n"
-             + "".join(f"| `{k['name'][:60]}` | {k['per_step']:.0f} | "
-                       f"{k['ms_per_step']:.3f} |\n" for k in rolled["top_kernels"]))
+             " ms of it (the longest kernels are in the JSON).\n\n"
+             "| kernels | per step | ms per step | mean µs |\n|---|---|---|---|\n"
+             + "".join(f"| {kind} | {k['per_step']:.0f} | {k['ms_per_step']:.3f}"
+                       f" | {1e3 * k['ms_per_step'] / k['per_step']:.1f} |\n"
+                       for kind, k in rolled["by_kind"].items()))
   return text + "\n"
 
 

@@ -66,6 +66,18 @@ def controllers(cfg):
   return fn
 
 
+def kernel_kind(name: str) -> str:
+  """A coarse class of a GPU kernel's name (cuBLAS, cuDNN and XLA's)."""
+  low = name.lower()
+  if "memcpy" in low or "memset" in low:
+    return "copy, memset"
+  if "cublas" in low or "gemm_fusion" in low or "dot" in low:
+    return "matmul"
+  if any(k in low for k in ("xmma", "cudnn", "conv")):
+    return "convolution (cuDNN)"
+  return "XLA fusion (elementwise, reduction, slice update)"
+
+
 def kernel_summary(trace_path: str, steps: int, top: int = 15) -> dict:
   """What a device ran, per step, from a Perfetto trace of `steps` steps.
 
@@ -106,7 +118,14 @@ def kernel_summary(trace_path: str, steps: int, top: int = 15) -> dict:
     by_name[e["name"]][0] += 1
     by_name[e["name"]][1] += float(e.get("dur", 0))
   ranked = sorted(by_name.items(), key=lambda kv: -kv[1][1])[:top]
+  by_kind = collections.defaultdict(lambda: [0, 0.0])
+  for name, (c, d) in by_name.items():
+    by_kind[kernel_kind(name)][0] += c
+    by_kind[kernel_kind(name)][1] += d
   return {"kernels_per_step": len(kernels) / steps,
+          "by_kind": {k: {"per_step": c / steps, "ms_per_step": d / steps / 1e3}
+                      for k, (c, d) in sorted(by_kind.items(),
+                                              key=lambda kv: -kv[1][1])},
           "busy_ms_per_step": busy / steps / 1e3,
           "events_per_thread": dict(per_thread),
           "top_kernels": [{"name": n[:120], "per_step": c / steps,
@@ -126,7 +145,7 @@ def trace_train_step(steps: int = 20, reps: int = None) -> dict:
   batches = [parallel.shard_batch(data.episode_batch(
       images, run.episodes, run.batch_size, run.seed, s), mesh)
              for s in range(4)]
-  result = {}
+  result, previous = {}, matching.UNROLL_PASSES
   for unroll in (False, True):
     matching.UNROLL_PASSES = unroll
     train_step.make_train_step.cache_clear()
@@ -160,7 +179,7 @@ def trace_train_step(steps: int = 20, reps: int = None) -> dict:
                           recursive=True)
       result["trace_file"] = path
       result[name].update(kernel_summary(path, steps))
-  matching.UNROLL_PASSES = False
+  matching.UNROLL_PASSES = previous
   return result
 
 

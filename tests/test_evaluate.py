@@ -83,6 +83,13 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   assert "- [?] attention (gmn_c2) beats average (avg_c2)" in text
   merged = table1.read_csv(tmp_path / "results" / "table1.csv")
   assert list(merged[0]) == list(table1.CSV_FIELDS) and len(merged) == 40
+  ev = json.loads((out / "provenance.json").read_text())
+  assert "| gmn_c2 | 20 | 5 | " in text and f"| cpu, {ev['commit']} |" in text
+  # A Table 1 rerun that kept an earlier evaluation's classification names it.
+  ev["classification"] = {"device": "another device", "commit": "abc1234"}
+  (out / "provenance.json").write_text(json.dumps(ev))
+  text = open(results.write_overview(str(tmp_path / "results"))).read()
+  assert "| another device, abc1234 |" in text
 
 
 def test_episodes_for_a_target_stderr():

@@ -40,3 +40,37 @@ def test_masked_softmax_gradients_finite_with_large_scale():
 
   g = jax.grad(f)(10.0)
   assert np.isfinite(g)
+
+
+def test_unrolled_passes_compute_the_rolled_read_out_and_gradient(monkeypatch):
+  """The K passes unroll off the CPU (matching.unroll_passes); both forms are
+  one function, value and gradient."""
+  from gmn_jax import model
+  from gmn_jax.config import FEATURE_DIM, Config
+  cfg = Config()
+  params = model.init_params(jax.random.key(0), cfg)
+  k1, k2 = jax.random.split(jax.random.key(1))
+  feats = jax.random.normal(k1, (6, FEATURE_DIM))
+  z = jax.random.normal(k2, (6, cfg.latent_dim))
+
+  def read(p):
+    memory = matching.build_memory(p["controller"], feats)
+    mask = matching.visible_slots(jnp.arange(6), memory.prototypes.shape[0],
+                                  cfg.pseudo_input)
+    return matching.matching_readout(p["controller"], "generative", z, memory,
+                                     mask, cfg, cfg.num_passes)
+
+  def value_and_grad(unroll):
+    monkeypatch.setattr(matching, "UNROLL_PASSES", unroll)
+    out = jax.jit(read)(params)
+    grad = jax.jit(jax.grad(lambda p: jnp.sum(read(p) ** 2)))(params)
+    return out, grad
+
+  rolled, unrolled = value_and_grad(False), value_and_grad(True)
+  assert not np.allclose(rolled[0], 0)
+  np.testing.assert_allclose(unrolled[0], rolled[0], rtol=1e-5, atol=1e-6)
+  for a, b in zip(jax.tree.leaves(unrolled[1]), jax.tree.leaves(rolled[1])):
+    # float32 sums in another order: each leaf to float tolerance as a whole
+    assert np.linalg.norm(a - b) <= 1e-5 * np.linalg.norm(b) + 1e-7
+  monkeypatch.setattr(matching, "UNROLL_PASSES", None)
+  assert matching.unroll_passes() == (jax.default_backend() != "cpu")

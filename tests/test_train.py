@@ -171,3 +171,12 @@ def test_a_run_saved_before_a_config_field_existed_resumes(tmp_path, images):
   with pytest.raises(ValueError, match="decoder_input: checkpoint 'joint' != "
                      "now 'split'"):
     train(split, str(tmp_path), images=images)
+
+
+def test_commit_is_the_copiers_where_set(monkeypatch):
+  from gmn_jax.train import loop
+  monkeypatch.delenv(loop.COMMIT_ENV_VAR, raising=False)
+  here = loop.git_commit()
+  assert here != "abc1234"
+  monkeypatch.setenv(loop.COMMIT_ENV_VAR, "abc1234")
+  assert loop.git_commit() == "abc1234"

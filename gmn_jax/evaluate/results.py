@@ -208,18 +208,25 @@ def write_overview(results_dir: str) -> str:
               "reconstruction NLL, on the first "
               f"{n} of Table 1's test episodes with one sample of z "
               "each (`experiments/latent.py`), beside Table 1's "
-              "importance-sampled NLL: their difference is what importance "
-              "sampling recovers. Units in use: latent dimensions whose mean "
-              f"KL exceeds {latent.ACTIVE_KL} nats.", ""]
+              "importance-sampled NLL (on all of its episodes, of which these "
+              "are the first): their difference is what importance sampling "
+              "recovers, up to the standard error of the smaller set. Units "
+              f"in use: latent dimensions whose mean KL exceeds "
+              f"{latent.ACTIVE_KL} nats.", ""]
     lines += bound_split(rows, latents)
   lines += ["", "## Few-shot classification by likelihood (test alphabets)",
-            "", "| model | N-way | k-shot | accuracy | 95% CI | tasks |",
-            "|---|---|---|---|---|---|"]
+            "", "| model | N-way | k-shot | accuracy | 95% CI | tasks | "
+            "evaluated on, commit |", "|---|---|---|---|---|---|---|"]
   for model in sorted({r["model"] for r in rows}):
+    ev = _json(os.path.join(results_dir, model, "provenance.json"), {})
+    # A Table 1 rerun without classification points to the evaluation whose
+    # classification.json it kept.
+    source = ev.get("classification", ev)
     for c in _json(os.path.join(results_dir, model, "classification.json"),
                    []):
       lines.append(f"| {model} | {c['ways']} | {c['shots']} | "
-                   f"{c['accuracy']:.3f} | ± {c['ci95']:.3f} | {c['tasks']} |")
+                   f"{c['accuracy']:.3f} | ± {c['ci95']:.3f} | {c['tasks']} | "
+                   f"{source.get('device', '?')}, {source.get('commit', '?')} |")
   path = os.path.join(results_dir, "README.md")
   with open(path, "w") as f:
     f.write("\n".join(lines) + "\n")

@@ -32,9 +32,12 @@ COMMIT_ENV_VAR = "GMN_JAX_COMMIT"
 
 
 def git_commit() -> str:
-  """The checkout's short commit, "-dirty" if tracked files changed; in a copy
-  without .git (a remote accelerator, say), $GMN_JAX_COMMIT as its copier set
-  it, else "unknown"."""
+  """$GMN_JAX_COMMIT where its copier set it (a copy on a remote accelerator
+  may carry a stale .git: one read the commit before the copied one), else
+  the checkout's short commit, "-dirty" if tracked files changed, else
+  "unknown"."""
+  if os.environ.get(COMMIT_ENV_VAR):
+    return os.environ[COMMIT_ENV_VAR]
   here = os.path.dirname(os.path.abspath(__file__))
   def git(*args):
     return subprocess.run(["git", *args], cwd=here, capture_output=True,
@@ -43,7 +46,7 @@ def git_commit() -> str:
     dirty = git("status", "--porcelain", "--untracked-files=no")
     return git("rev-parse", "--short", "HEAD") + ("-dirty" if dirty else "")
   except (OSError, subprocess.SubprocessError):  # incl. a failing git
-    return os.environ.get(COMMIT_ENV_VAR, "unknown")
+    return "unknown"
 
 
 class _StopRequest:
