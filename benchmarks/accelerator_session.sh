@@ -1,86 +1,88 @@
 #!/bin/bash
-# One short lease of an accelerator machine, as one command: continue training
-# runs there for TRAIN_S seconds, evaluate each for at most EVAL_S, then run
-# the benchmark for at most BENCH_S (a 0 skips that part).
+# One call on a lent accelerator: tasks in order, each within the time left.
 #
-#   bash benchmarks/accelerator_session.sh OUT RUNS TRAIN_S EVAL_S BENCH_S RUN...
+#   bash benchmarks/accelerator_session.sh OUT RUNS SECONDS TASK...
 #
-# RUNS holds one workdir per RUN (a flagfile's name: gmn_c2, avg_c2, ...),
-# copied in from where the runs live (train.py resumes from their latest
-# checkpoint, or starts fresh), and RUNS/data/omniglot28 the data arrays. A
-# RUN written NAME:STEPS stops after STEPS steps of this invocation. The runs
-# train side by side on the one device. EVAL_S > 0 then evaluates each run
-# (Table 1 with $EVAL_EPISODES episodes per C_test, default 1000, in full
-# float32, $EVAL_BATCH episodes per call, default 16: a guess for a GPU's
-# memory, not yet measured) into RUNS/NAME/eval. What comes back, in OUT: the
-# benchmark's log and JSON, and runs.tar.part_* (each run's latest checkpoint,
-# metrics, provenance, log, evaluation and a params-only export), split under
-# 16 MiB a piece. Set GMN_JAX_COMMIT to the commit copied when the copy has no .git.
+# TASK is one of
+#   train:NAME  train RUNS/NAME with experiments/configs/NAME.flags (resume from
+#               its latest checkpoint, or start fresh) until its schedule ends or
+#               the time is up; SIGTERM saves a checkpoint.
+#   eval:NAME   Table 1 of RUNS/NAME's latest checkpoint, or of pretrained/NAME.msgpack
+#               where RUNS/NAME has none: $EVAL_EPISODES episodes per C_test
+#               (default 21000: standard errors under 0.3 nats), full float32,
+#               $EVAL_BATCH episodes per call (default 32), no classification,
+#               per-episode NLLs saved; $EVAL_FLAGS adds flags. Into RUNS/NAME/eval.
+#   trace       benchmarks/profile_step.py --trace (the train step's kernels).
+#   bench       benchmarks/benchmark.py --quick.
+# RUNS/data/omniglot28 holds the data arrays. SECONDS is this call's budget: keep
+# it ~20 s under the call's timeout. What comes back in OUT (at most 8 files):
+# NAME.tar.part_* per run (its metrics, provenance, this call's logs and
+# evaluation, and its latest checkpoint where it trained; parts under 16 MiB),
+# and the trace's and benchmark's files. Unpack them with
+# benchmarks/accelerator_unpack.sh before the next call. Set GMN_JAX_COMMIT
+# to the commit sent: the copy's .git may lag the tree.
 set -u
-OUT=$1 RUNS=$2 TRAIN_S=$3 EVAL_S=$4 BENCH_S=$5
-shift 5
+OUT=$1 RUNS=$2 DEADLINE=$(( $(date +%s) + $3 ))
+shift 3
 export PYTHONUNBUFFERED=1 GMN_DATA_DIR=$RUNS/data/omniglot28
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the copy is not installed
 export JAX_COMPILATION_CACHE_DIR=/tmp/gmn_jax_cache
 PY=${PYTHON:-python3}
+PACK_S=15  # kept back at the end to pack what the tasks wrote
+left() { echo $(( DEADLINE - PACK_S - $(date +%s) )); }
 
 { date -u; nvidia-smi --query-gpu=name,memory.total,driver_version \
-    --format=csv 2>&1; nproc
-  $PY -c "import jax, optax, orbax.checkpoint as o, gmn_jax
-print('jax', jax.__version__, 'optax', optax.__version__, jax.devices())"
+    --format=csv 2>&1; $PY -c "import jax; print('jax', jax.__version__, jax.devices())"
 } 2>&1
 $PY -c "import gmn_jax.train" || exit 3  # nothing else can work
 
-# Each run gets a share of the device's memory instead of JAX's 75% default.
-export XLA_PYTHON_CLIENT_MEM_FRACTION=$($PY -c "print(min(0.75, 0.9 / $#))")
-pids=()
-for spec in "$@"; do
-  (( TRAIN_S > 0 )) || break  # timeout 0 would mean no limit
-  name=${spec%%:*}
-  stop=()
-  [[ $spec == *:* ]] && stop=(--stop_after="${spec#*:}")
-  mkdir -p "$RUNS/$name"
-  timeout -k 60 -s TERM "$TRAIN_S" $PY experiments/train.py \
-      --flagfile="experiments/configs/$name.flags" --workdir="$RUNS/$name" \
-      --log_every=250 --checkpoint_every=2000 "${stop[@]}" \
-      > "$RUNS/$name/train.log" 2>&1 &
-  pids+=($!)
+trained=() names=()
+for task in "$@"; do
+  name=${task#*:} start=$(date +%s) budget=$(left)
+  if (( budget < 10 )); then echo "$task: skipped, ${budget} s left"; continue; fi
+  case $task in
+    train:*)
+      mkdir -p "$RUNS/$name"
+      timeout -k 20 -s TERM "$budget" $PY experiments/train.py \
+          --flagfile="experiments/configs/$name.flags" --workdir="$RUNS/$name" \
+          --log_every=250 --checkpoint_every=5000 > "$RUNS/$name/train.log" 2>&1
+      echo "$task: rc=$? $(( $(date +%s) - start )) s"
+      grep -E "steps/s|Error" "$RUNS/$name/train.log" | tail -n 1
+      trained+=("$name") names+=("$name") ;;
+    eval:*)
+      source=(--params="pretrained/$name.msgpack")
+      [[ -d $RUNS/$name/checkpoints ]] && source=(--workdir="$RUNS/$name")
+      mkdir -p "$RUNS/$name"
+      JAX_DEFAULT_MATMUL_PRECISION=highest timeout -k 5 "$budget" \
+          $PY experiments/evaluate.py "${source[@]}" --model_name="$name" \
+          --output_dir="$RUNS/$name/eval" --num_episodes="${EVAL_EPISODES:-21000}" \
+          --batch="${EVAL_BATCH:-32}" --num_tasks=0 --save_nlls ${EVAL_FLAGS:-} \
+          > "$RUNS/$name/eval.log" 2>&1
+      echo "$task: rc=$? $(( $(date +%s) - start )) s"
+      grep -E "^\| $name |Error" "$RUNS/$name/eval.log" | tail -n 3
+      names+=("$name") ;;
+    trace)
+      timeout -k 5 "$budget" $PY benchmarks/profile_step.py --trace \
+          --trace_copy="$OUT" > "$OUT/trace.log" 2>&1
+      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 8 "$OUT/trace.log"
+      cp benchmarks/results/trace_*.json "$OUT/" 2> /dev/null ;;
+    bench)
+      touch /tmp/bench_start
+      timeout -k 5 "$budget" $PY benchmarks/benchmark.py --quick \
+          > "$OUT/benchmark.log" 2>&1
+      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 20 "$OUT/benchmark.log"
+      find benchmarks/results -name '*.json' -newer /tmp/bench_start \
+          | xargs -r cp -t "$OUT/" ;;
+    *) echo "$task: unknown task (train:NAME, eval:NAME, trace, bench)" ;;
+  esac
 done
-wait "${pids[@]}"
-for spec in "$@"; do
-  name=${spec%%:*}
-  grep -E "steps/s|Error|error" "$RUNS/$name/train.log" | tail -n 3
-  $PY experiments/export.py --workdir="$RUNS/$name" \
-      --output="$RUNS/$name/$name.msgpack" > /dev/null 2>&1 \
-      || echo "export of $name failed"
+
+for name in $(printf '%s\n' "${names[@]}" | sort -u); do
+  files=$(cd "$RUNS" && ls -d "$name"/*.json* "$name"/*.log "$name"/eval 2> /dev/null)
+  if [[ " ${trained[*]} " == *" $name "* ]]; then
+    last=$(ls "$RUNS/$name/checkpoints" | grep -E '^[0-9]+$' | sort -n | tail -n 1)
+    files="$files $name/checkpoints/$last"
+  fi
+  (cd "$RUNS" && tar cf - $files) | split -b 15m - "$OUT/$name.tar.part_"
 done
-
-if (( EVAL_S > 0 )); then
-  for spec in "$@"; do
-    name=${spec%%:*}
-    JAX_DEFAULT_MATMUL_PRECISION=highest timeout -k 10 "$EVAL_S" \
-        $PY experiments/evaluate.py --workdir="$RUNS/$name" \
-        --output_dir="$RUNS/$name/eval" --model_name="$name" \
-        --num_episodes="${EVAL_EPISODES:-1000}" --batch="${EVAL_BATCH:-16}" \
-        > "$RUNS/$name/eval.log" 2>&1
-    tail -n 2 "$RUNS/$name/eval.log"
-  done
-fi
-
-(cd "$RUNS" && for spec in "$@"; do
-   name=${spec%%:*}
-   last=$(ls "$name/checkpoints" | grep -E '^[0-9]+$' | sort -n | tail -n 1)
-   ls -d "$name/checkpoints/$last" "$name"/*.json* "$name"/*.msgpack \
-       "$name"/*.log "$name"/eval 2> /dev/null
- done | xargs tar cf -) | split -b 15m - "$OUT/runs.tar.part_"
-
-unset XLA_PYTHON_CLIENT_MEM_FRACTION
-if (( BENCH_S > 0 )); then
-  touch /tmp/bench_start
-  timeout -k 10 "$BENCH_S" $PY benchmarks/benchmark.py --quick \
-      > "$OUT/benchmark.log" 2>&1
-  tail -n 30 "$OUT/benchmark.log"
-  find benchmarks/results -name '*.json' -newer /tmp/bench_start \
-      | xargs -r cp -t "$OUT/"
-fi
 ls -la "$OUT"
