@@ -13,7 +13,7 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flags_common  # noqa: E402  (the experiments folder is not a package)
 
-from gmn_jax.config import Config  # noqa: E402
+from gmn_jax.config import DECODER_INPUTS, Config  # noqa: E402
 from gmn_jax.data.episodes import EpisodeSpec  # noqa: E402
 from gmn_jax.train import RunConfig, train  # noqa: E402
 from gmn_jax.train import run_config as rc  # noqa: E402
@@ -30,9 +30,9 @@ PASSES = flags.DEFINE_integer("num_passes", _D.num_passes, "K.")
 PRIOR_PASSES = flags.DEFINE_integer("prior_passes", _D.prior_passes,
                                     "K of the prior's controller.")
 DECODER_INPUT = flags.DEFINE_enum(
-    "decoder_input", _D.decoder_input, ["joint", "split"], "How the "
-    "generator's first layer reads [z, r, h] (gmn_jax.Config; split is an "
-    "ablation).")
+    "decoder_input", _D.decoder_input, list(DECODER_INPUTS), "How the "
+    "generator's first layer reads [z, r, h] (gmn_jax.Config; split and "
+    "plain are ablations).")
 LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
 CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
 ORDERING = flags.DEFINE_bool("conditional_ordering", False,

@@ -5,7 +5,7 @@ The config is hashable so it can be a static argument of `jax.jit`.
 import dataclasses
 
 MATCHING_KINDS = ("attention", "average", "none")
-DECODER_INPUTS = ("joint", "split")
+DECODER_INPUTS = ("joint", "split", "plain")
 
 IMAGE_SHAPE = (28, 28)
 NUM_PIXELS = 28 * 28
@@ -33,6 +33,10 @@ class Config:
     own gain, summed. It tested whether the joint norm starves z (the
     trained joint matrix gives z a third of the VAE's weight norm): over
     5k steps it trained like "joint" (results/ablations/README.md).
+    "plain", an ablation: one affine map with neither weight normalisation
+    nor the PReLU after it, as the first layer of the generator in the
+    authors' public code (sbos/gmn, one_shot.py: an He-normal Affine with no
+    activation).
   """
   matching: str = "attention"
   pseudo_input: bool = True

@@ -32,6 +32,20 @@ def dense(p: dict, x: jax.Array) -> jax.Array:
                  preferred_element_type=jnp.float32) + p["b"]
 
 
+def init_affine(key, in_dim: int, out_dim: int) -> dict:
+  """A plain affine map (no weight normalisation), He-normal for a linear
+  output: std sqrt(1 / in_dim)."""
+  w = jax.random.normal(key, (in_dim, out_dim), jnp.float32) / jnp.sqrt(
+      max(in_dim, 1))
+  return {"w": w, "b": jnp.zeros((out_dim,))}
+
+
+def affine(p: dict, x: jax.Array) -> jax.Array:
+  """x: [..., in] -> [..., out] float32, multiplied in w's dtype."""
+  return jnp.dot(x.astype(p["w"].dtype), p["w"],
+                 preferred_element_type=jnp.float32) + p["b"]
+
+
 def init_prelu(dim: int) -> jax.Array:
   return jnp.full((dim,), PRELU_INIT, jnp.float32)
 

@@ -29,8 +29,8 @@ def init_params(key: jax.Array, config: Config = Config()) -> dict:
   params = {
       "encoder": encoder.init_encoder(ks[0]),
       "decoder": decoder.init_decoder(
-          ks[1], latent + readout,
-          latent if config.decoder_input == "split" and readout else 0),
+          ks[1], latent + readout, config.decoder_input,
+          latent if readout else 0),
       "recognition": layers.init_dense(ks[2], FEATURE_DIM + readout, 2 * latent,
                                        HEAD_INIT_SCALE),
   }

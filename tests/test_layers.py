@@ -112,14 +112,41 @@ def test_split_decoder_input_is_one_layer_with_blockwise_norms():
     small_config(decoder_input="both")
 
 
-def test_split_decoder_input_trains(episode):
+def test_plain_decoder_input_is_one_unnormalised_linear_layer():
+  """decoder_input="plain": [z, r, h] -> seed by w x + b, with no weight
+  normalisation (scaling w scales the seed) and no activation."""
+  from gmn_jax import decoder
+  from conftest import random_params, small_config
+  config = small_config(decoder_input="plain")
+  p = random_params(config)["decoder"]
+  assert set(p) == {"seed_affine", "sections", "logits"}
+  inputs = jax.random.normal(jax.random.key(1),
+                             (3, config.latent_dim + config.readout_dim))
+  seed = inputs @ p["seed_affine"]["w"] + p["seed_affine"]["b"]
+  h = seed.reshape(-1, 3, 3, 32)
+  for section in p["sections"]:
+    h = layers.up_section(section, h)
+  expected = layers.conv(p["logits"], h).reshape(3, 784)
+  np.testing.assert_allclose(decoder.decode(p, inputs), expected,
+                             rtol=1e-5, atol=1e-5)
+  doubled = {**p, "seed_affine": {"w": 2 * p["seed_affine"]["w"],
+                                  "b": 2 * p["seed_affine"]["b"]}}
+  assert not np.allclose(decoder.decode(doubled, inputs),
+                         decoder.decode(p, inputs), atol=1e-3)
+
+
+@pytest.mark.parametrize("decoder_input,blocks",
+                         [("split", ("seed_z", "seed_readout")),
+                          ("plain", ("seed_affine",))])
+def test_ablated_decoder_inputs_train(episode, decoder_input, blocks):
   from gmn_jax import likelihood
   from conftest import random_params, small_config
-  config = small_config(decoder_input="split")
+  config = small_config(decoder_input=decoder_input)
   params = random_params(config)
   grads = jax.grad(lambda p: likelihood.training_objective(
       p, jnp.asarray(episode)[None], jax.random.key(0), config)[0])(params)
   for g in jax.tree_util.tree_leaves(grads):
     assert np.all(np.isfinite(g))
-  for block in ("seed_z", "seed_readout"):
-    assert float(jnp.abs(grads["decoder"][block]["v"]).max()) > 0
+  for block in blocks:
+    kernel = grads["decoder"][block]
+    assert float(jnp.abs(kernel.get("v", kernel.get("w"))).max()) > 0
