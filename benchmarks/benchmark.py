@@ -100,15 +100,12 @@ def bench_eval(num_samples, params, x, reps, matmul_dtype="float32"):
   config = gmn_jax.Config()
   params = gmn_jax.cast_kernels(params, matmul_dtype)
   keys = jax.random.key(0)[None]
-  fn = lambda x: likelihood.batch_conditional_nll(
-      params, x, keys, config=config, num_samples=num_samples)
-  jitted = jax.jit(fn)
+  evaluation = lambda chunk: jax.jit(lambda x: likelihood.batch_conditional_nll(
+      params, x, keys, config=config, num_samples=num_samples, chunk=chunk))
   # Chunks of samples run in a loop whose body the cost analysis counts once:
   # count the same work in one chunk (lowered only, never run).
-  f = flops(jax.jit(lambda x: likelihood.batch_conditional_nll(
-      params, x, keys, config=config, num_samples=num_samples,
-      chunk=num_samples)), jax.ShapeDtypeStruct(x.shape, x.dtype))
-  sec = timed(jitted, x, reps=reps)
+  f = flops(evaluation(num_samples), jax.ShapeDtypeStruct(x.shape, x.dtype))
+  sec = timed(evaluation(None), x, reps=reps)
   return {"num_samples": num_samples, "matmul_dtype": matmul_dtype, "s": sec,
           "samples_per_s": num_samples / sec, "gflop": f / 1e9,
           "gflops_per_s": f / sec / 1e9}
@@ -248,6 +245,14 @@ def summary(result, ceilings) -> dict:
           "speedup_vs_sequential": field(result["sequential"], "speedup")}
 
 
+def print_row(r: dict, cells: list, ceilings: dict) -> None:
+  """A table row: `cells`, then r's GFLOP, GFLOP/s and share of the ceiling
+  of its matmul dtype."""
+  cells = [*cells, f"{r['gflop']:.1f}", f"{r['gflops_per_s']:.1f}",
+           f"{r['gflops_per_s'] / ceilings[r['matmul_dtype']]:.0%}"]
+  print("| " + " | ".join(map(str, cells)) + " |", flush=True)
+
+
 def main():
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--quick", action="store_true")
@@ -290,10 +295,8 @@ def main():
     r = bench_train(b, images, reps, dtype)
     result["train"].append(r)
     save()
-    print(f"| {r['batch']} | {r['matmul_dtype']} | {r['step_s']:.3f} | "
-          f"{r['episodes_per_s']:.1f} | {r['gflop']:.1f} | "
-          f"{r['gflops_per_s']:.1f} | "
-          f"{r['gflops_per_s'] / ceilings[r['matmul_dtype']]:.0%} |", flush=True)
+    print_row(r, [r["batch"], r["matmul_dtype"], f"{r['step_s']:.3f}",
+                  f"{r['episodes_per_s']:.1f}"], ceilings)
   params = gmn_jax.init_params(jax.random.key(0), gmn_jax.Config())
   x = jnp.asarray(data.episode_batch(images, data.EpisodeSpec(), 1, 0, 0),
                   jnp.float32)
@@ -304,10 +307,8 @@ def main():
     r = bench_eval(n, params, x, max(2, reps // 2), dtype)
     result["eval"].append(r)
     save()
-    print(f"| {r['num_samples']} | {r['matmul_dtype']} | {r['s']:.3f} | "
-          f"{r['samples_per_s']:.0f} | {r['gflop']:.1f} | "
-          f"{r['gflops_per_s']:.1f} | "
-          f"{r['gflops_per_s'] / ceilings[r['matmul_dtype']]:.0%} |", flush=True)
+    print_row(r, [r["num_samples"], r["matmul_dtype"], f"{r['s']:.3f}",
+                  f"{r['samples_per_s']:.0f}"], ceilings)
   seq = result["sequential"] = bench_sequential(params, x[0], reps)
   print(f"\nper-t reference {seq['sequential_s']:.3f} s, parallel "
         f"{seq['parallel_s']:.3f} s: {seq['speedup']:.1f}x")

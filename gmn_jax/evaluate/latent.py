@@ -14,6 +14,7 @@ import numpy as np
 
 from gmn_jax import checks, decoder, likelihood, model
 from gmn_jax.config import Config
+from gmn_jax.evaluate import table1
 
 # A latent unit is in use where its KL, averaged over test episodes, exceeds
 # this (nats); unused units sit at the prior, with KL ~ 0.
@@ -61,13 +62,9 @@ def summarize(params: dict, config: Config, episodes: np.ndarray,
   if not batched:
     raise ValueError(f"episodes has shape {episodes.shape[1:]}, one episode; "
                      "expected a batch [E, T, 784]: pass episodes[None].")
-  base = jax.random.key(seed)
-  parts = []
-  for start in range(0, len(episodes), batch):
-    idx = np.arange(start, min(start + batch, len(episodes)))
-    keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(idx)
-    parts.append(jax.device_get(_batch_terms(params, episodes[idx], keys,
-                                             config=config)))
+  parts = table1.per_episode(
+      functools.partial(_batch_terms, params, config=config), episodes, seed,
+      batch)
   terms = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
   kl_per_unit = terms["kl"].mean(0)  # [T, L]
   kl = terms["kl"].sum(-1)  # [E, T]

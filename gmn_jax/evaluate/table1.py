@@ -24,16 +24,26 @@ def episode_nlls(params, config: Config, images: np.ndarray, c_test: int,
   """
   spec = EpisodeSpec(length, c_test, conditional=not config.pseudo_input)
   x = test_episodes(images, spec, num_episodes, seed).astype(np.float32)
+  nll = lambda xb, keys: likelihood.batch_conditional_nll(
+      params, xb, keys, config=config, num_samples=num_samples)
+  return np.concatenate(per_episode(nll, x, seed, batch, progress))
+
+
+def per_episode(fn, episodes: np.ndarray, seed: int, batch: int,
+                progress=None) -> list:
+  """fn(x [b, T, 784], keys [b]) over `episodes` [E, T, 784], `batch` at a
+  time, episode i with the key fold_in(key(seed), i), so that its result
+  does not depend on `batch`. -> fn's results per batch, on the host, in
+  order; progress(done, E) after each batch."""
   base = jax.random.key(seed)
   out = []
-  for start in range(0, num_episodes, batch):
-    idx = np.arange(start, min(start + batch, num_episodes))
+  for start in range(0, len(episodes), batch):
+    idx = np.arange(start, min(start + batch, len(episodes)))
     keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(idx)
-    out.append(np.asarray(likelihood.batch_conditional_nll(
-        params, x[idx], keys, config=config, num_samples=num_samples)))
+    out.append(jax.device_get(fn(episodes[idx], keys)))
     if progress:
-      progress(idx[-1] + 1, num_episodes)
-  return np.concatenate(out)
+      progress(idx[-1] + 1, len(episodes))
+  return out
 
 
 def summarize(model: str, config: Config, c_test: int, nlls: np.ndarray,
