@@ -13,7 +13,7 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flags_common  # noqa: E402  (the experiments folder is not a package)
 
-from gmn_jax.config import DECODER_INPUTS, Config  # noqa: E402
+from gmn_jax.config import DECODER_INPUTS, SIMILARITIES, Config  # noqa: E402
 from gmn_jax.data.episodes import EpisodeSpec  # noqa: E402
 from gmn_jax.train import RunConfig, train  # noqa: E402
 from gmn_jax.train import run_config as rc  # noqa: E402
@@ -33,6 +33,10 @@ DECODER_INPUT = flags.DEFINE_enum(
     "decoder_input", _D.decoder_input, list(DECODER_INPUTS), "How the "
     "generator's first layer reads [z, r, h] (gmn_jax.Config; split and "
     "plain are ablations).")
+SIMILARITY = flags.DEFINE_enum(
+    "similarity", _D.similarity, list(SIMILARITIES), "What attention scales "
+    "by its strength: dot products or cosines (gmn_jax.Config; cosine is an "
+    "ablation).")
 LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
 CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
 ORDERING = flags.DEFINE_bool("conditional_ordering", False,
@@ -66,7 +70,8 @@ def run_config() -> RunConfig:
                    latent_dim=LATENT.value, state_dim=STATE.value,
                    match_dim=MATCH.value, num_passes=PASSES.value,
                    prior_passes=PRIOR_PASSES.value,
-                   decoder_input=DECODER_INPUT.value),
+                   decoder_input=DECODER_INPUT.value,
+                   similarity=SIMILARITY.value),
       episodes=EpisodeSpec(LENGTH.value, CLASSES.value, ORDERING.value),
       batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
       seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,

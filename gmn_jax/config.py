@@ -6,6 +6,7 @@ import dataclasses
 
 MATCHING_KINDS = ("attention", "average", "none")
 DECODER_INPUTS = ("joint", "split", "plain")
+SIMILARITIES = ("dot", "cosine")
 
 IMAGE_SHAPE = (28, 28)
 NUM_PIXELS = 28 * 28
@@ -37,6 +38,10 @@ class Config:
     nor the PReLU after it, as the first layer of the generator in the
     authors' public code (sbos/gmn, one_shot.py: an He-normal Affine with no
     activation).
+  similarity: what the attention's softmax scales by the strength: "dot",
+    the dot product of query and key (REFERENCE.md), or "cosine", their
+    cosine (the authors' public code, sbos/gmn scg/recurrent.py Attention,
+    divides by both norms), an ablation.
   """
   matching: str = "attention"
   pseudo_input: bool = True
@@ -46,12 +51,17 @@ class Config:
   num_passes: int = 4
   prior_passes: int = 1
   decoder_input: str = "joint"
+  similarity: str = "dot"
 
   def __post_init__(self):
     if self.matching not in MATCHING_KINDS:
       raise ValueError(
           f"Config.matching={self.matching!r} is unknown; expected one of "
           f"{MATCHING_KINDS}.")
+    if self.similarity not in SIMILARITIES:
+      raise ValueError(
+          f"Config.similarity={self.similarity!r} is unknown; expected one "
+          f"of {SIMILARITIES}.")
     if self.decoder_input not in DECODER_INPUTS:
       raise ValueError(
           f"Config.decoder_input={self.decoder_input!r} is unknown; expected "

@@ -102,10 +102,18 @@ def masked_softmax(logits: jax.Array, mask: jax.Array) -> jax.Array:
   return e / jnp.maximum(jnp.sum(e, -1, keepdims=True), 1e-30)
 
 
+def unit_rows(x: jax.Array) -> jax.Array:
+  """[..., D] -> the rows scaled to unit norm (zero rows stay zero)."""
+  return x / jnp.maximum(jnp.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
 def _attention_read(p: dict, matcher: dict, query_input: jax.Array,
-                    memory: Memory, mask: jax.Array, num_passes: int):
+                    memory: Memory, mask: jax.Array, num_passes: int,
+                    similarity: str = "dot"):
   """query_input: [N, Q], mask: [N, M] -> [N, 288 + state]."""
   h0 = jnp.broadcast_to(p["h0"], (mask.shape[0], p["h0"].shape[0]))
+  cosine = similarity == "cosine"
+  keys = unit_rows(memory.keys) if cosine else memory.keys
 
   def one_pass(carry, _):
     h, _ = carry
@@ -113,7 +121,8 @@ def _attention_read(p: dict, matcher: dict, query_input: jax.Array,
         matcher["query"], jnp.concatenate([h, query_input], -1)))
     strength = jnp.minimum(
         jax.nn.softplus(layers.dense(matcher["strength"], h)), MAX_STRENGTH)
-    a = masked_softmax(strength * (q @ memory.keys.T), mask)
+    a = masked_softmax(strength * ((unit_rows(q) if cosine else q) @ keys.T),
+                       mask)
     r = a @ memory.prototypes
     return (layers.gru(p["gru"], h, r), r), None
 
@@ -140,4 +149,5 @@ def matching_readout(p: dict, matcher: str, query_input: jax.Array,
   """
   if config.matching == "average":
     return _average_read(p, memory, mask)
-  return _attention_read(p, p[matcher], query_input, memory, mask, num_passes)
+  return _attention_read(p, p[matcher], query_input, memory, mask, num_passes,
+                         config.similarity)

@@ -2,6 +2,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from gmn_jax import matching
 
@@ -74,3 +75,35 @@ def test_unrolled_passes_compute_the_rolled_read_out_and_gradient(monkeypatch):
     assert np.linalg.norm(a - b) <= 1e-5 * np.linalg.norm(b) + 1e-7
   monkeypatch.setattr(matching, "UNROLL_PASSES", None)
   assert matching.unroll_passes() == (jax.default_backend() != "cpu")
+
+
+def test_cosine_attention_ignores_the_norms_of_keys_and_queries():
+  """Config(similarity="cosine") scales cosines, not dot products, by the
+  strength: rescaling every key (the key layer's gain) leaves its read-out
+  unchanged, and changes the dot-product one."""
+  from gmn_jax import model
+  from gmn_jax.config import FEATURE_DIM, Config
+
+  def read(cfg, key_gain):
+    params = model.init_params(jax.random.key(0), cfg)["controller"]
+    params = {**params, "key": {**params["key"], "dense": {
+        **params["key"]["dense"],
+        "gain": key_gain * params["key"]["dense"]["gain"],
+        "b": key_gain * params["key"]["dense"]["b"]}}}
+    feats = jax.random.normal(jax.random.key(1), (5, FEATURE_DIM))
+    z = jax.random.normal(jax.random.key(2), (5, cfg.latent_dim))
+    memory = matching.build_memory(params, feats)
+    mask = matching.visible_slots(jnp.arange(5), memory.prototypes.shape[0],
+                                  cfg.pseudo_input)
+    # the pseudo-key does not scale with the key layer: leave it out
+    mask = mask.at[:, 0].set(False).at[0, 0].set(True)
+    return np.asarray(matching.matching_readout(params, "generative", z, memory,
+                                                mask, cfg, cfg.num_passes))
+
+  cosine = Config(similarity="cosine")
+  np.testing.assert_allclose(read(cosine, 3.0), read(cosine, 1.0),
+                             rtol=1e-4, atol=1e-5)
+  dot = Config()
+  assert not np.allclose(read(dot, 3.0), read(dot, 1.0), atol=1e-3)
+  with pytest.raises(ValueError, match="similarity='euclid' is unknown"):
+    Config(similarity="euclid")
