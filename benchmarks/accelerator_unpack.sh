@@ -7,6 +7,7 @@
 #   bash benchmarks/accelerator_unpack.sh FROM RUNS [LOCAL]
 set -eu
 FROM=$1 RUNS=$2 LOCAL=${3:-$HOME/runs}
+mkdir -p "$RUNS"
 for first in "$FROM"/*.tar.part_aa; do
   [[ -e $first ]] || continue
   name=$(basename "$first" .tar.part_aa)
