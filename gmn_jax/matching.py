@@ -103,8 +103,10 @@ def masked_softmax(logits: jax.Array, mask: jax.Array) -> jax.Array:
 
 
 def unit_rows(x: jax.Array) -> jax.Array:
-  """[..., D] -> the rows scaled to unit norm (zero rows stay zero)."""
-  return x / jnp.maximum(jnp.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+  """[..., D] -> the rows scaled to unit norm; zero rows stay zero, with
+  finite gradients (the norm's own gradient is 0/0 at zero)."""
+  return x * jax.lax.rsqrt(jnp.maximum(jnp.sum(x * x, -1, keepdims=True),
+                                       1e-24))
 
 
 def _attention_read(p: dict, matcher: dict, query_input: jax.Array,

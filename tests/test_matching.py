@@ -107,3 +107,11 @@ def test_cosine_attention_ignores_the_norms_of_keys_and_queries():
   assert not np.allclose(read(dot, 3.0), read(dot, 1.0), atol=1e-3)
   with pytest.raises(ValueError, match="similarity='euclid' is unknown"):
     Config(similarity="euclid")
+
+
+def test_unit_rows_norms_and_finite_gradient_at_zero():
+  x = jnp.array([[3.0, 4.0], [0.0, 0.0]])
+  np.testing.assert_allclose(matching.unit_rows(x), [[0.6, 0.8], [0.0, 0.0]],
+                             atol=1e-7)
+  g = jax.grad(lambda x: jnp.sum(matching.unit_rows(x)[:, 0]))(x)
+  assert np.all(np.isfinite(g))
