@@ -64,11 +64,13 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   _, config, meta = gmn_jax.load_params(str(out / "p.msgpack"))
   assert config == small_config() and meta["steps"] == 2
   run_script("latent.py", f"--workdir={workdir}", f"--output={out}/latent.json",
-             "--model_name=gmn_c2", "--c_test=1,4", "--num_episodes=2")
+             "--model_name=gmn_c2", "--c_test=1,2,4", "--num_episodes=2")
   lat = json.loads((out / "latent.json").read_text())
   assert [(r["c_test"], r["t"]) for r in lat["rows"]] == [
-      (c, t) for c in (1, 4) for t in range(20)] and lat["steps"] == 2
+      (c, t) for c in (1, 2, 4) for t in range(20)] and lat["steps"] == 2
   shutil.copy(workdir / "provenance.json", out / "training.json")
+  for name in ("metrics.jsonl", "run_config.json"):
+    shutil.copy(workdir / name, out / name)
   readme = results.write_overview(str(tmp_path / "results"))
   text = open(readme).read()
   split = [l for l in text.splitlines() if l.startswith("| gmn_c2 | 4 | ")]
@@ -79,6 +81,14 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   assert float(split[-2].split(" | ")[7]) == pytest.approx(
       r0["neg_elbo"] - nll0, abs=0.06)  # recovered by importance sampling
   assert "| gmn_c2 | 4 | 2 |" in text and "C_test=1: NLL falls" in text
+  # Training (C = 2, T = 4 here) against test: t = 0, then t = 1-3.
+  log = [json.loads(l) for l in open(workdir / "metrics.jsonl")]
+  gap = [l for l in text.splitlines() if l.startswith("| gmn_c2 | 2 | 0 |")][-1]
+  test0 = next(r["neg_elbo"] for r in lat["rows"] if (r["c_test"], r["t"]) == (2, 0))
+  assert float(gap.split(" | ")[3]) == pytest.approx(
+      -np.mean([l["bound"][0] for l in log[-20:]]), abs=0.06)
+  assert float(gap.split(" | ")[4]) == pytest.approx(test0, abs=0.06)
+  assert "| gmn_c2 | 2 | 1-3 |" in text
   assert "- avg_c2: not trained yet (0 steps" in text
   assert "- [?] attention (gmn_c2) beats average (avg_c2)" in text
   merged = table1.read_csv(tmp_path / "results" / "table1.csv")

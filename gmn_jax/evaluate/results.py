@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from gmn_jax.config import Config, first_scored_step
 from gmn_jax.evaluate import latent, paper, table1
 
 
@@ -214,6 +215,19 @@ def write_overview(results_dir: str) -> str:
               f"in use: latent dimensions whose mean KL exceeds "
               f"{latent.ACTIVE_KL} nats.", ""]
     lines += bound_split(rows, latents)
+    gaps = [line for m in sorted(latents)
+            for line in [train_test_gap(os.path.join(results_dir, m),
+                                        latents[m])] if line]
+    if gaps:
+      lines += ["", "Training against test: the training bound (-ELBO, the "
+                "mean of the last 20 logged batches of training episodes) "
+                "beside the same bound on test episodes of the training "
+                "run's C (the split above), at the first scored t and over "
+                "the later ones. Test alphabets differ from training ones, so "
+                "every model loses some nats; conditioning that only "
+                "recognises training characters loses more at t >= 1.", "",
+                "| model | C | t | training -ELBO | test -ELBO | gap |",
+                "|---|---|---|---|---|---|"] + gaps
   lines += ["", "## Few-shot classification by likelihood (test alphabets)",
             "", "| model | N-way | k-shot | accuracy | 95% CI | tasks | "
             "evaluated on, commit |", "|---|---|---|---|---|---|---|"]
@@ -231,6 +245,33 @@ def write_overview(results_dir: str) -> str:
   with open(path, "w") as f:
     f.write("\n".join(lines) + "\n")
   return path
+
+
+def train_test_gap(model_dir: str, lat: dict) -> str:
+  """Markdown rows: the run's final training bound against its test -ELBO
+  (`lat`, what experiments/latent.py wrote) at C_test = C_train, at the
+  first scored t and averaged over the later ones; "" without its logs."""
+  run = _json(os.path.join(model_dir, "run_config.json"))
+  path = os.path.join(model_dir, "metrics.jsonl")
+  if not run or not os.path.exists(path):
+    return ""
+  config = Config.from_dict(run["model"])
+  c = run["episodes"]["num_classes"]
+  if not config.conditioned:  # any test episodes will do
+    c = min(r["c_test"] for r in lat["rows"])
+  first = first_scored_step(config, c)
+  with open(path) as f:
+    log = [json.loads(line) for line in f][-20:]
+  test = {r["t"]: r["neg_elbo"] for r in lat["rows"] if r["c_test"] == c}
+  if not test:
+    return ""
+  train = -np.mean([r["bound"] for r in log], axis=0)  # [T of training]
+  later = [t for t in sorted(test) if first < t < len(train)]
+  cells = [(str(first), train[first], test[first]),
+           (f"{first + 1}-{later[-1]}", train[later].mean(),
+            np.mean([test[t] for t in later]))]
+  return "\n".join(f"| {os.path.basename(model_dir)} | {c} | {t} | {a:.1f} | "
+                   f"{b:.1f} | {b - a:+.1f} |" for t, a, b in cells)
 
 
 def training_by_device(segments: list) -> dict:
