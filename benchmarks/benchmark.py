@@ -147,20 +147,23 @@ def _share(part, whole):
 
 def trace_section(r: dict) -> str:
   """README text of a `profile_step.py --trace` result."""
-  rolled, unrolled = r["rolled"], r["unrolled"]
+  traced = r["traced"]
+  variants = [(n, v) for n, v in r.items()
+              if isinstance(v, dict) and "wall_ms_per_step" in v]
   text = (f"\n## The whole training step on the device ({r['device']}, commit "
           f"{r['commit']}; `python benchmarks/profile_step.py --trace`)\n\n"
-          f"B = 20, pipelined as training runs it: {rolled['wall_ms_per_step']:.2f}"
-          f" ms per step with the K passes rolled, "
-          f"{unrolled['wall_ms_per_step']:.2f} ms unrolled.")
-  if "kernels_per_step" in rolled:
-    text += (f" A trace of the rolled step: {rolled['kernels_per_step']:.0f} "
-             f"kernels per step, the device busy {rolled['busy_ms_per_step']:.2f}"
+          "B = 20, pipelined as training runs it, ms per step: "
+          + ", ".join(f"{n.replace('_', ' ')} {v['wall_ms_per_step']:.2f}"
+                      for n, v in variants) + ".")
+  t = r[traced]
+  if "kernels_per_step" in t:
+    text += (f" A trace of the {traced} step: {t['kernels_per_step']:.0f} "
+             f"kernels per step, the device busy {t['busy_ms_per_step']:.2f}"
              " ms of it (the longest kernels are in the JSON).\n\n"
              "| kernels | per step | ms per step | mean µs |\n|---|---|---|---|\n"
              + "".join(f"| {kind} | {k['per_step']:.0f} | {k['ms_per_step']:.3f}"
                        f" | {1e3 * k['ms_per_step'] / k['per_step']:.1f} |\n"
-                       for kind, k in rolled["by_kind"].items()))
+                       for kind, k in t["by_kind"].items()))
   return text + "\n"
 
 
