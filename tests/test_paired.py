@@ -1,0 +1,43 @@
+"""Paired comparison of two runs' logged bounds."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from gmn_jax.evaluate import paired
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_log(path, bounds):
+  with open(path, "w") as f:
+    for step, b in bounds.items():
+      f.write(json.dumps({"step": step, "bound": list(b)}) + "\n")
+
+
+def test_differences_cancel_what_both_runs_share(tmp_path):
+  """A shared per-step spread (the episodes) cancels; a constant shift of the
+  run is measured exactly, with zero standard error."""
+  rng = np.random.default_rng(0)
+  shared = {s: -100 + 10 * rng.normal(size=5) for s in range(25, 1001, 25)}
+  base = {s: b for s, b in shared.items()}
+  run = {s: b + np.array([2.0, 1.0, 1.0, 1.0, 0.5]) for s, b in shared.items()
+         if s % 50 == 0}  # logged half as often: only shared steps pair up
+  rows = paired.differences(
+      {s: {"bound": b} for s, b in base.items()},
+      {s: {"bound": b} for s, b in run.items()}, [(0, 500), (500, 1000)])
+  assert [r["pairs"] for r in rows] == [10, 10]
+  for r in rows:  # -bound of the run is lower: negative differences
+    np.testing.assert_allclose(r["first"], (-2.0, 0.0), atol=1e-9)
+    np.testing.assert_allclose(r["later"], (-0.875, 0.0), atol=1e-9)
+    np.testing.assert_allclose(r["last"], (-0.5, 0.0), atol=1e-9)
+  write_log(tmp_path / "a.jsonl", base)
+  write_log(tmp_path / "b.jsonl", run)
+  out = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "compare_runs.py"),
+       f"--baseline={tmp_path / 'a.jsonl'}", f"--run={tmp_path / 'b.jsonl'}",
+       "--windows=0,500,1000,2000"], capture_output=True, text=True, check=True)
+  assert "| 0-500 | 10 | -2.00 ± 0.00 | -0.88 ± 0.00 | -0.50 ± 0.00 |" in out.stdout
+  assert "| 1000-2000 | 0 | n/a | n/a | n/a |" in out.stdout
