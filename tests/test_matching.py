@@ -43,23 +43,31 @@ def test_masked_softmax_gradients_finite_with_large_scale():
   assert np.isfinite(g)
 
 
+def generative_readout(controller, cfg, n=6, without_pseudo=False):
+  """The generative matcher's read-out of n random queries over a memory of n
+  random features, query i seeing the first i (and the pseudo-input only
+  where nothing else is visible, if without_pseudo)."""
+  from gmn_jax.config import FEATURE_DIM
+  k1, k2 = jax.random.split(jax.random.key(1))
+  feats = jax.random.normal(k1, (n, FEATURE_DIM))
+  z = jax.random.normal(k2, (n, cfg.latent_dim))
+  memory = matching.build_memory(controller, feats)
+  mask = matching.visible_slots(jnp.arange(n), memory.prototypes.shape[0],
+                                cfg.pseudo_input)
+  if without_pseudo:
+    mask = mask.at[:, 0].set(False).at[0, 0].set(True)
+  return matching.matching_readout(controller, "generative", z, memory, mask,
+                                   cfg, cfg.num_passes)
+
+
 def test_unrolled_passes_compute_the_rolled_read_out_and_gradient(monkeypatch):
   """The K passes unroll off the CPU (matching.unroll_passes); both forms are
   one function, value and gradient."""
   from gmn_jax import model
-  from gmn_jax.config import FEATURE_DIM, Config
+  from gmn_jax.config import Config
   cfg = Config()
   params = model.init_params(jax.random.key(0), cfg)
-  k1, k2 = jax.random.split(jax.random.key(1))
-  feats = jax.random.normal(k1, (6, FEATURE_DIM))
-  z = jax.random.normal(k2, (6, cfg.latent_dim))
-
-  def read(p):
-    memory = matching.build_memory(p["controller"], feats)
-    mask = matching.visible_slots(jnp.arange(6), memory.prototypes.shape[0],
-                                  cfg.pseudo_input)
-    return matching.matching_readout(p["controller"], "generative", z, memory,
-                                     mask, cfg, cfg.num_passes)
+  read = lambda p: generative_readout(p["controller"], cfg)
 
   def value_and_grad(unroll):
     monkeypatch.setattr(matching, "UNROLL_PASSES", unroll)
@@ -82,7 +90,7 @@ def test_cosine_attention_ignores_the_norms_of_keys_and_queries():
   strength: rescaling every key (the key layer's gain) leaves its read-out
   unchanged, and changes the dot-product one."""
   from gmn_jax import model
-  from gmn_jax.config import FEATURE_DIM, Config
+  from gmn_jax.config import Config
 
   def read(cfg, key_gain):
     params = model.init_params(jax.random.key(0), cfg)["controller"]
@@ -90,15 +98,8 @@ def test_cosine_attention_ignores_the_norms_of_keys_and_queries():
         **params["key"]["dense"],
         "gain": key_gain * params["key"]["dense"]["gain"],
         "b": key_gain * params["key"]["dense"]["b"]}}}
-    feats = jax.random.normal(jax.random.key(1), (5, FEATURE_DIM))
-    z = jax.random.normal(jax.random.key(2), (5, cfg.latent_dim))
-    memory = matching.build_memory(params, feats)
-    mask = matching.visible_slots(jnp.arange(5), memory.prototypes.shape[0],
-                                  cfg.pseudo_input)
     # the pseudo-key does not scale with the key layer: leave it out
-    mask = mask.at[:, 0].set(False).at[0, 0].set(True)
-    return np.asarray(matching.matching_readout(params, "generative", z, memory,
-                                                mask, cfg, cfg.num_passes))
+    return np.asarray(generative_readout(params, cfg, n=5, without_pseudo=True))
 
   cosine = Config(similarity="cosine")
   np.testing.assert_allclose(read(cosine, 3.0), read(cosine, 1.0),

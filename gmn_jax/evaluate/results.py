@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from gmn_jax.config import Config, first_scored_step
-from gmn_jax.evaluate import latent, paper, table1
+from gmn_jax.evaluate import latent, paired, paper, table1
 
 
 EARLIER = "earlier"  # results/<model>/earlier/<steps>/: evaluations kept
@@ -252,16 +252,14 @@ def train_test_gap(model_dir: str, lat: dict) -> str:
   (`lat`, what experiments/latent.py wrote) at C_test = C_train, at the
   first scored t and averaged over the later ones; "" without its logs."""
   run = _json(os.path.join(model_dir, "run_config.json"))
-  path = os.path.join(model_dir, "metrics.jsonl")
-  if not run or not os.path.exists(path):
+  log = _training_log(model_dir)[-20:]
+  if not run or not log:
     return ""
   config = Config.from_dict(run["model"])
   c = run["episodes"]["num_classes"]
   if not config.conditioned:  # any test episodes will do
     c = min(r["c_test"] for r in lat["rows"])
   first = first_scored_step(config, c)
-  with open(path) as f:
-    log = [json.loads(line) for line in f][-20:]
   test = {r["t"]: r["neg_elbo"] for r in lat["rows"] if r["c_test"] == c}
   if not test:
     return ""
@@ -304,11 +302,16 @@ def _status(model_dir: str) -> str:
   if warm:
     text += (" Continued on a new machine from its params export at step "
              f"{', '.join(map(str, warm))}, with Adam's moments reset.")
-  path = os.path.join(model_dir, "metrics.jsonl")
-  if os.path.exists(path):
-    with open(path) as f:
-      text += " " + bound_trend([json.loads(l) for l in f])
+  log = _training_log(model_dir)
+  if log:
+    text += " " + bound_trend(log)
   return text
+
+
+def _training_log(model_dir: str) -> list:
+  """The run's metrics.jsonl records in step order; [] without one."""
+  path = os.path.join(model_dir, "metrics.jsonl")
+  return list(paired.read_log(path).values()) if os.path.exists(path) else []
 
 
 def bound_trend(log: list, window: int = 20) -> str:
