@@ -90,6 +90,15 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   assert float(gap.split(" | ")[4]) == pytest.approx(test0, abs=0.06)
   assert "| gmn_c2 | 2 | 1-3 |" in text
   assert "- avg_c2: not trained yet (0 steps" in text
+  # A run trained part way and not evaluated: its steps, not "0 steps".
+  partial = tmp_path / "results" / "avg_c1_conditional"
+  partial.mkdir()
+  shutil.copy(workdir / "provenance.json", partial / "training.json")
+  partial_text = open(results.write_overview(str(tmp_path / "results"))).read()
+  assert ("- avg_c1_conditional: 2 of 90750 steps (0.0%; cpu: 2 steps, "
+          in partial_text and "not evaluated yet" in partial_text)
+  assert "| avg_c1_conditional |" not in partial_text
+  shutil.rmtree(partial)
   assert "- [?] attention (gmn_c2) beats average (avg_c2)" in text
   merged = table1.read_csv(tmp_path / "results" / "table1.csv")
   assert list(merged[0]) == list(table1.CSV_FIELDS) and len(merged) == 40

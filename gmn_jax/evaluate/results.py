@@ -189,8 +189,8 @@ def write_overview(results_dir: str) -> str:
   for model in trained:
     lines.append(f"- {model}: {_status(os.path.join(results_dir, model))}")
   for model in sorted(set(paper.TABLE1) - set(trained)):
-    lines.append(f"- {model}: not trained yet (0 steps; its flagfile is "
-                 f"experiments/configs/{model}.flags): no numbers to show.")
+    lines.append(f"- {model}: "
+                 f"{_unevaluated_status(os.path.join(results_dir, model))}")
   lines += ["", "## Distance to the paper", ""]
   lines += [f"- {line}" for line in paper_agreement(rows)
             + change_since_earlier(rows, earlier)]
@@ -306,6 +306,24 @@ def _status(model_dir: str) -> str:
   if log:
     text += " " + bound_trend(log)
   return text
+
+
+def _unevaluated_status(model_dir: str) -> str:
+  """A row without a Table 1: the steps its run has trained (from its
+  training.json, where a partial run left one) and its bound's trend."""
+  from gmn_jax.train.run_config import PAPER_STEPS
+  model = os.path.basename(model_dir)
+  segments = _json(os.path.join(model_dir, "training.json")).get("segments", [])
+  if not segments:
+    return (f"not trained yet (0 steps; its flagfile is "
+            f"experiments/configs/{model}.flags): no numbers to show.")
+  steps = segments[-1]["end_step"]
+  trained = "; ".join(f"{dev}: {n} steps, {_hours(s)}" for dev, (n, s)
+                      in training_by_device(segments).items())
+  text = (f"{steps} of {PAPER_STEPS} steps ({steps / PAPER_STEPS:.1%}; "
+          f"{trained}), not evaluated yet: no numbers in the table.")
+  log = _training_log(model_dir)
+  return text + (" " + bound_trend(log) if log else "")
 
 
 def _training_log(model_dir: str) -> list:
