@@ -1,21 +1,28 @@
-r"""Paired differences of two runs' logged training bounds (gmn_jax.evaluate.paired).
+r"""Paired differences of two models (gmn_jax.evaluate.paired): of two runs'
+logged training bounds, or of two evaluations' test NLLs per episode.
 
   python experiments/compare_runs.py --baseline=results/gmn_c2/metrics.jsonl \
       --run=~/runs/gmn_c2_cosine_attention/metrics.jsonl --windows=0,1000,2000,5250
+  python experiments/compare_runs.py --baseline=~/runs/a/eval --run=~/runs/b/eval
 
-Prints, per window of steps, run minus baseline in nats of -bound (negative:
-the run is better) at the first scored t, over the later t and at the last,
-± the standard error over the logged steps both runs share. Meaningful for two
-runs of the same seed, episodes and batch size (an ablation of one flag).
+Logs (two metrics.jsonl): per window of steps, run minus baseline in nats of
+-bound (negative: the run is better) at the first scored t, over the later t
+and at the last, ± the standard error over the logged steps both runs share;
+meaningful for two runs of the same seed, episodes and batch size (an ablation
+of one flag). Evaluations (two folders that `experiments/evaluate.py
+--save_nlls` wrote, with the same --seed): run minus baseline per test episode
+at Table 1's t, for each C_test both hold, ± the standard error over episodes.
 """
 import os
 
 from absl import app, flags
 
-from gmn_jax.evaluate import paired
+from gmn_jax.evaluate import paired, paper
 
-BASELINE = flags.DEFINE_string("baseline", None, "The baseline's metrics.jsonl.")
-RUN = flags.DEFINE_string("run", None, "The compared run's metrics.jsonl.")
+BASELINE = flags.DEFINE_string("baseline", None, "The baseline's metrics.jsonl, "
+                               "or its evaluation folder.")
+RUN = flags.DEFINE_string("run", None, "The compared run's metrics.jsonl, or "
+                          "its evaluation folder.")
 WINDOWS = flags.DEFINE_list("windows", ["0", "1000", "2000", "3000", "4000",
                                         "5250"], "Window edges, in steps.")
 FIRST = flags.DEFINE_integer("first", 0, "The first scored t (C for "
@@ -23,17 +30,37 @@ FIRST = flags.DEFINE_integer("first", 0, "The first scored t (C for "
 flags.mark_flags_as_required(["baseline", "run"])
 
 
-def main(argv):
-  del argv
-  base, run = (paired.read_log(os.path.expanduser(p))
-               for p in (BASELINE.value, RUN.value))
-  if not set(base) & set(run):
+def compare_evaluations(baseline: str, run: str) -> str:
+  base, other = paired.read_nlls(baseline), paired.read_nlls(run)
+  if not set(base) & set(other):
+    raise app.UsageError(
+        f"No C_test has per-episode NLLs in both {baseline} ({sorted(base)}) "
+        f"and {run} ({sorted(other)}): evaluate both with --save_nlls and "
+        "the same --seed.")
+  return paired.episode_markdown(
+      paired.episode_differences(base, other, paper.COLUMNS))
+
+
+def compare_logs(baseline: str, run: str) -> str:
+  base, other = paired.read_log(baseline), paired.read_log(run)
+  if not set(base) & set(other):
     raise app.UsageError("The two logs share no logged step; log both runs at "
                          "steps in common (--log_every).")
   edges = [int(e) for e in WINDOWS.value]
-  rows = paired.differences(base, run, list(zip(edges, edges[1:])), FIRST.value)
-  length = len(next(iter(run.values()))["bound"])
-  print(paired.markdown(rows, FIRST.value, length))
+  rows = paired.differences(base, other, list(zip(edges, edges[1:])),
+                            FIRST.value)
+  length = len(next(iter(other.values()))["bound"])
+  return paired.markdown(rows, FIRST.value, length)
+
+
+def main(argv):
+  del argv
+  baseline, run = (os.path.expanduser(p) for p in (BASELINE.value, RUN.value))
+  folders = [os.path.isdir(p) for p in (baseline, run)]
+  if folders[0] != folders[1]:
+    raise app.UsageError("Compare two metrics.jsonl logs or two evaluation "
+                         "folders, not one of each.")
+  print((compare_evaluations if folders[0] else compare_logs)(baseline, run))
 
 
 if __name__ == "__main__":

@@ -41,3 +41,33 @@ def test_differences_cancel_what_both_runs_share(tmp_path):
        "--windows=0,500,1000,2000"], capture_output=True, text=True, check=True)
   assert "| 0-500 | 10 | -2.00 ± 0.00 | -0.88 ± 0.00 | -0.50 ± 0.00 |" in out.stdout
   assert "| 1000-2000 | 0 | n/a | n/a | n/a |" in out.stdout
+
+
+def test_episode_differences_cancel_the_episodes(tmp_path):
+  """Per test episode: the episodes' spread cancels, a shift of the run at
+  one t is measured exactly; only C_test values both evaluations hold pair."""
+  rng = np.random.default_rng(1)
+  shared = 90 + 10 * rng.normal(size=(50, 20))
+  shift = np.zeros(20)
+  shift[0] = -2.0
+  for name, nlls in (("a", {1: shared, 2: shared}),
+                     ("b", {1: shared + shift, 4: shared})):
+    (tmp_path / name).mkdir()
+    for c, v in nlls.items():
+      np.save(tmp_path / name / f"nlls_c{c}.npy", v)
+  rows = paired.episode_differences(paired.read_nlls(str(tmp_path / "a")),
+                                    paired.read_nlls(str(tmp_path / "b")),
+                                    [0, 19])
+  assert [(r["c_test"], r["t"]) for r in rows] == [(1, 0), (1, 19)]
+  np.testing.assert_allclose([(r["diff"], r["stderr"]) for r in rows],
+                             [(-2.0, 0.0), (0.0, 0.0)], atol=1e-9)
+  out = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "compare_runs.py"),
+       f"--baseline={tmp_path / 'a'}", f"--run={tmp_path / 'b'}"],
+      capture_output=True, text=True, check=True)
+  assert "| 1 | 50 | -2.00 ± 0.00 | +0.00 ± 0.00 |" in out.stdout
+  bad = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "compare_runs.py"),
+       f"--baseline={tmp_path / 'a'}", f"--run={tmp_path / 'a' / 'nlls_c1.npy'}"],
+      capture_output=True, text=True)
+  assert bad.returncode != 0 and "not one of each" in bad.stderr

@@ -1,11 +1,16 @@
-"""Paired comparison of two training runs from their logged bounds.
+"""Paired comparison of two models, on their training logs or test NLLs.
 
 Two runs with the same seed see the same episodes and the same noise at the
 same step (episodes.episode_batch and the train step's fold_in(seed, step)),
 so the difference of their logged bounds at a step is free of the episodes'
-spread, which is much larger than most effects an ablation looks for.
+spread, which is much larger than most effects an ablation looks for. Two
+evaluations with the same --seed score the same test episodes (saved with
+--save_nlls), so the same holds per episode on the test alphabets.
 """
+import glob
 import json
+import os
+import re
 
 import numpy as np
 
@@ -43,4 +48,42 @@ def markdown(rows: list, first: int, length: int) -> str:
            f"| t = {length - 1} |", "|---|---|---|---|---|"]
   lines += [f"| {r['steps']} | {r['pairs']} | {cell(r['first'])} | "
             f"{cell(r['later'])} | {cell(r['last'])} |" for r in rows]
+  return "\n".join(lines)
+
+
+def read_nlls(eval_dir: str) -> dict:
+  """{C_test: [episodes, T] nats} from an evaluation's nlls_c<C>.npy files."""
+  out = {}
+  for path in glob.glob(os.path.join(eval_dir, "nlls_c*.npy")):
+    c = re.fullmatch(r"nlls_c(\d+)\.npy", os.path.basename(path))
+    if c:
+      out[int(c.group(1))] = np.load(path, allow_pickle=False)
+  return out
+
+
+def episode_differences(baseline: dict, run: dict, ts) -> list:
+  """run minus baseline per test episode (read_nlls' dicts), for each C_test
+  both hold and each t in `ts`: dicts of c_test, t, episodes, the mean
+  difference and its standard error. Episodes pair up by index, so both
+  evaluations must share --seed; the shorter one's episode count is used."""
+  rows = []
+  for c in sorted(set(baseline) & set(run)):
+    n = min(len(baseline[c]), len(run[c]))
+    d = run[c][:n] - baseline[c][:n]  # [episodes, T]
+    for t in ts:
+      rows.append({"c_test": c, "t": t, "episodes": n,
+                   "diff": float(d[:, t].mean()),
+                   "stderr": float(d[:, t].std(ddof=1) / np.sqrt(n))})
+  return rows
+
+
+def episode_markdown(rows: list) -> str:
+  ts = sorted({r["t"] for r in rows})
+  lines = ["| C_test | episodes | " + " | ".join(f"t = {t}" for t in ts) + " |",
+           "|---|---|" + "---|" * len(ts)]
+  for c in sorted({r["c_test"] for r in rows}):
+    cells = {r["t"]: r for r in rows if r["c_test"] == c}
+    lines.append(f"| {c} | {cells[ts[0]]['episodes']} | " + " | ".join(
+        f"{cells[t]['diff']:+.2f} ± {cells[t]['stderr']:.2f}" for t in ts)
+        + " |")
   return "\n".join(lines)
