@@ -176,10 +176,8 @@ def write_overview(results_dir: str) -> str:
   for model in sorted({r["model"] for r in rows}):
     d = os.path.join(results_dir, model)
     ev = _json(os.path.join(d, "provenance.json"))
-    by_device = training_by_device(
+    trained = _trained_on(
         _json(os.path.join(d, "training.json")).get("segments", []))
-    trained = "; ".join(f"{dev}: {n} steps, {_hours(s)}"
-                        for dev, (n, s) in by_device.items())
     lines.append(
         f"| {model} | {ev.get('steps', '?')} | {trained} | "
         f"{ev.get('device', '?')} | {ev.get('num_episodes', '?')} x "
@@ -285,6 +283,12 @@ def training_by_device(segments: list) -> dict:
   return out
 
 
+def _trained_on(segments: list) -> str:
+  """"cpu: 4150 steps, 38 min; ..." from a run's provenance segments."""
+  return "; ".join(f"{dev}: {n} steps, {_hours(s)}"
+                   for dev, (n, s) in training_by_device(segments).items())
+
+
 def _hours(seconds: float) -> str:
   return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
@@ -318,10 +322,9 @@ def _unevaluated_status(model_dir: str) -> str:
     return (f"not trained yet (0 steps; its flagfile is "
             f"experiments/configs/{model}.flags): no numbers to show.")
   steps = segments[-1]["end_step"]
-  trained = "; ".join(f"{dev}: {n} steps, {_hours(s)}" for dev, (n, s)
-                      in training_by_device(segments).items())
   text = (f"{steps} of {PAPER_STEPS} steps ({steps / PAPER_STEPS:.1%}; "
-          f"{trained}), not evaluated yet: no numbers in the table.")
+          f"{_trained_on(segments)}), not evaluated yet: no numbers in the "
+          "table.")
   log = _training_log(model_dir)
   return text + (" " + bound_trend(log) if log else "")
 
