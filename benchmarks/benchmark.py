@@ -154,7 +154,12 @@ def trace_section(r: dict) -> str:
           f"{r['commit']}; `python benchmarks/profile_step.py --trace`)\n\n"
           "B = 20, pipelined as training runs it, ms per step: "
           + ", ".join(f"{n.replace('_', ' ')} {v['wall_ms_per_step']:.2f}"
+                      + (f" (x{v['ratio_to_first']:.3f})"
+                         if "ratio_to_first" in v else "")
                       for n, v in variants) + ".")
+  if any("ratio_to_first" in v for _, v in variants):
+    text += (" In brackets: the median over interleaved blocks of each "
+             "block's time against the first variant's.")
   t = r[traced]
   if "kernels_per_step" in t:
     text += (f" A trace of the {traced} step: {t['kernels_per_step']:.0f} "

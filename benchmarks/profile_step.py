@@ -143,20 +143,12 @@ TRACE_VARIANTS = (("rolled", False, False), ("unrolled", True, False),
 TRACED = "unrolled"
 
 
-def trace_train_step(steps: int = 20, reps: int = None) -> dict:
-  """The paper's train step (B = 20) as training runs it, pipelined: wall ms
-  per step over `reps` steps (default 200, 20 on a CPU) for each of
-  TRACE_VARIANTS, and a kernel trace of `steps` steps of TRACED."""
-  if reps is None:
-    reps = 20 if jax.default_backend() == "cpu" else 200
-  images = data.load_split("train").images
-  run = RunConfig()
-  mesh = parallel.data_mesh()
-  batches = [parallel.shard_batch(data.episode_batch(
-      images, run.episodes, run.batch_size, run.seed, s), mesh)
-             for s in range(4)]
-  result = {"traced": TRACED}
+def compile_variants(run, mesh, batch) -> dict:
+  """{name: (compiled step, its state, compile seconds)} for TRACE_VARIANTS,
+  compiled ahead of time so that each keeps its own flags whatever runs
+  between its calls."""
   unroll_before, optimizer = matching.UNROLL_PASSES, train_step.make_optimizer
+  out = {}
   try:
     for name, unroll, flat in TRACE_VARIANTS:
       matching.UNROLL_PASSES = unroll
@@ -164,38 +156,72 @@ def trace_train_step(steps: int = 20, reps: int = None) -> dict:
                                    if flat else optimizer)
       train_step.make_train_step.cache_clear()
       jax.clear_caches()
-      fn = train_step.make_train_step(run, mesh)
       state = parallel.replicate(train_step.init_state(run), mesh)
       t = time.perf_counter()
-      state, m = fn(state, batches[0])
-      jax.block_until_ready(m)
-      compile_s = time.perf_counter() - t
-
-      def run_steps(state, n):
-        for i in range(n):
-          state, m = fn(state, batches[i % len(batches)])
-        jax.block_until_ready(m)
-        return state
-
-      state = run_steps(state, 10)
-      t = time.perf_counter()
-      state = run_steps(state, reps)
-      wall_ms = (time.perf_counter() - t) / reps * 1e3
-      result[name] = {"compile_s": compile_s, "wall_ms_per_step": wall_ms}
-      print(f"{name}: {wall_ms:.2f} ms/step (pipelined, {reps} steps), "
-            f"compile {compile_s:.0f} s", flush=True)
-      if name == TRACED:
-        trace_dir = tempfile.mkdtemp(prefix="gmn_trace_")
-        with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
-          state = run_steps(state, steps)
-        (path,) = glob.glob(os.path.join(trace_dir, "**",
-                                         "perfetto_trace.json.gz"),
-                            recursive=True)
-        result["trace_file"] = path
-        result[name].update(kernel_summary(path, steps))
+      fn = train_step.make_train_step(run, mesh).lower(state, batch).compile()
+      out[name] = (fn, state, time.perf_counter() - t)
   finally:
     matching.UNROLL_PASSES, train_step.make_optimizer = unroll_before, optimizer
     train_step.make_train_step.cache_clear()
+  return out
+
+
+def interleaved_ms(variants: dict, batches: list, blocks: int,
+                   steps: int) -> dict:
+  """Pipelined wall ms per step of each variant, timed in `blocks` blocks of
+  `steps` steps taken in turn (the order reversed every other block), so a
+  drift of the machine's speed hits all alike: {name: (median ms, [ms per
+  block])}; updates each variant's state in place."""
+  names = list(variants)
+  per_block = {name: [] for name in names}
+  for b in range(-1, blocks):  # block -1 warms up
+    for name in (names if b % 2 == 0 else names[::-1]):
+      fn, state, c = variants[name]
+      t = time.perf_counter()
+      for i in range(steps):
+        state, m = fn(state, batches[i % len(batches)])
+      jax.block_until_ready(m)
+      variants[name] = (fn, state, c)
+      if b >= 0:
+        per_block[name].append((time.perf_counter() - t) / steps * 1e3)
+  return {n: (float(np.median(v)), v) for n, v in per_block.items()}
+
+
+def trace_train_step(steps: int = 20, blocks: int = None) -> dict:
+  """The paper's train step (B = 20) as training runs it, pipelined: wall ms
+  per step of each of TRACE_VARIANTS (interleaved_ms; `blocks` of 10 steps,
+  default 20, 4 on a CPU), each variant's median block against the first's,
+  and a kernel trace of `steps` steps of TRACED."""
+  if blocks is None:
+    blocks = 4 if jax.default_backend() == "cpu" else 20
+  images = data.load_split("train").images
+  run = RunConfig()
+  mesh = parallel.data_mesh()
+  batches = [parallel.shard_batch(data.episode_batch(
+      images, run.episodes, run.batch_size, run.seed, s), mesh)
+             for s in range(4)]
+  variants = compile_variants(run, mesh, batches[0])
+  timings = interleaved_ms(variants, batches, blocks, 10)
+  base = np.array(timings[TRACE_VARIANTS[0][0]][1])
+  result = {"traced": TRACED}
+  for name, (ms, blocks_ms) in timings.items():
+    result[name] = {"compile_s": variants[name][2], "wall_ms_per_step": ms,
+                    "ratio_to_first": float(np.median(np.array(blocks_ms)
+                                                      / base))}
+    print(f"{name}: {ms:.2f} ms/step (pipelined, median of {blocks} "
+          f"interleaved blocks of 10), x{result[name]['ratio_to_first']:.3f} "
+          f"of {TRACE_VARIANTS[0][0]}'s, compile {variants[name][2]:.0f} s",
+          flush=True)
+  fn, state, _ = variants[TRACED]
+  trace_dir = tempfile.mkdtemp(prefix="gmn_trace_")
+  with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
+    for i in range(steps):
+      state, m = fn(state, batches[i % len(batches)])
+    jax.block_until_ready(m)
+  (path,) = glob.glob(os.path.join(trace_dir, "**", "perfetto_trace.json.gz"),
+                      recursive=True)
+  result["trace_file"] = path
+  result[TRACED].update(kernel_summary(path, steps))
   return result
 
 

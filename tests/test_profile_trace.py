@@ -5,6 +5,8 @@ import json
 import os
 import sys
 
+import numpy as np
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
@@ -47,3 +49,33 @@ def test_a_trace_without_a_device_has_no_summary(tmp_path):
     json.dump([{"ph": "X", "pid": 2, "tid": 1, "name": "x", "ts": 0,
                 "dur": 1}], f)
   assert profile_step.kernel_summary(str(path), steps=1) == {}
+
+
+def test_interleaved_timing_measures_each_variant_and_alternates(monkeypatch):
+  """Variants are timed in turns whose order flips every block, so a drift
+  of the machine's speed hits all alike; the ratio of a variant twice as
+  slow is 2."""
+  calls = []
+  clock = {"now": 0.0}
+  monkeypatch.setattr(profile_step.time, "perf_counter", lambda: clock["now"])
+
+  def variant(name, seconds):
+    def step(state, batch):
+      calls.append(name)
+      clock["now"] += seconds
+      return state + 1, 0.0
+    return step
+
+  variants = {"a": (variant("a", 0.01), 0, 1.0),
+              "b": (variant("b", 0.02), 0, 2.0)}
+  out = profile_step.interleaved_ms(variants, batches=[None], blocks=3, steps=2)
+  np.testing.assert_allclose([out["a"][0], *out["a"][1]], [10.0] * 4)
+  np.testing.assert_allclose([out["b"][0], *out["b"][1]], [20.0] * 4)
+  blocks = ["".join(calls[i:i + 4:2]) for i in range(0, len(calls), 4)]
+  assert blocks == ["ba", "ab", "ba", "ab"]  # a warm-up block, then 3
+  assert variants["a"][1] == 8  # the state threads through every call
+  from benchmark import trace_section
+  text = trace_section({"device": "cpu", "commit": "abc", "traced": "b",
+                        "a": {"wall_ms_per_step": 10.0, "ratio_to_first": 1.0},
+                        "b": {"wall_ms_per_step": 20.0, "ratio_to_first": 2.0}})
+  assert "a 10.00 (x1.000), b 20.00 (x2.000)." in text
