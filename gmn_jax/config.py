@@ -41,7 +41,8 @@ class Config:
   similarity: what the attention's softmax scales by the strength: "dot",
     the dot product of query and key (REFERENCE.md), or "cosine", their
     cosine (the authors' public code, sbos/gmn scg/recurrent.py Attention,
-    divides by both norms), an ablation.
+    divides by both norms), an ablation: at 11,875 steps ~1 nat better at
+    t = 0 on test episodes, 4.7 worse at t = 19 (results/ablations/README.md).
   """
   matching: str = "attention"
   pseudo_input: bool = True
