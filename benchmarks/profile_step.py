@@ -225,8 +225,8 @@ def trace_train_step(steps: int = 20, blocks: int = None) -> dict:
   return result
 
 
-def trace_main(copy_to: str = None):
-  result = trace_train_step()
+def trace_main(copy_to: str = None, blocks: int = None):
+  result = trace_train_step(blocks=blocks)
   if copy_to:
     os.makedirs(copy_to, exist_ok=True)
     shutil.copy(result["trace_file"], copy_to)
@@ -252,9 +252,11 @@ def main():
                  help="profile the whole step's device kernels instead")
   p.add_argument("--trace_copy", help="with --trace: copy the Perfetto "
                  "trace (open it in ui.perfetto.dev) into this folder")
+  p.add_argument("--blocks", type=int, help="with --trace: interleaved "
+                 "blocks of 10 steps per variant (default 20; 4 on a CPU)")
   args = p.parse_args()
   if args.trace:
-    return trace_main(args.trace_copy)
+    return trace_main(args.trace_copy, args.blocks)
   cfg = config_lib.Config()
   b, t = 20, 20
   n = b * t
