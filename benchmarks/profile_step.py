@@ -134,8 +134,8 @@ def kernel_summary(trace_path: str, steps: int, top: int = 15) -> dict:
                           for n, (c, d) in ranked]}
 
 
-# (name, K passes unrolled, Adam over one flat vector): training's default off
-# the CPU is "unrolled", which the kernel trace records. Adam over one vector
+# (name, K passes unrolled, Adam over one flat vector): training's default is
+# "unrolled", which the kernel trace records. Adam over one vector
 # (optax.flatten) is the next candidate: the same arithmetic in a few large
 # kernels instead of several per params leaf (113 leaves).
 TRACE_VARIANTS = (("rolled", False, False), ("unrolled", True, False),
