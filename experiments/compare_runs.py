@@ -13,6 +13,7 @@ of one flag). Evaluations (two folders that `experiments/evaluate.py
 --save_nlls` wrote, with the same --seed): run minus baseline per test episode
 at Table 1's t, for each C_test both hold, ± the standard error over episodes.
 """
+import json
 import os
 
 from absl import app, flags
@@ -30,7 +31,22 @@ FIRST = flags.DEFINE_integer("first", 0, "The first scored t (C for "
 flags.mark_flags_as_required(["baseline", "run"])
 
 
+def _seed(eval_dir: str):
+  """The test episodes' seed an evaluation recorded; None without one."""
+  path = os.path.join(eval_dir, "provenance.json")
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return json.load(f).get("seed")
+
+
 def compare_evaluations(baseline: str, run: str) -> str:
+  seeds = [_seed(d) for d in (baseline, run)]
+  if None not in seeds and seeds[0] != seeds[1]:
+    raise app.UsageError(
+        f"{baseline} scored the test episodes of --seed={seeds[0]} and {run} "
+        f"those of --seed={seeds[1]}: episodes pair up only under one seed; "
+        "evaluate both with the same --seed.")
   base, other = paired.read_nlls(baseline), paired.read_nlls(run)
   if not set(base) & set(other):
     raise app.UsageError(

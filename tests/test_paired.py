@@ -71,3 +71,10 @@ def test_episode_differences_cancel_the_episodes(tmp_path):
        f"--baseline={tmp_path / 'a'}", f"--run={tmp_path / 'a' / 'nlls_c1.npy'}"],
       capture_output=True, text=True)
   assert bad.returncode != 0 and "not one of each" in bad.stderr
+  for name, seed in (("a", 1234), ("b", 7)):
+    (tmp_path / name / "provenance.json").write_text(json.dumps({"seed": seed}))
+  bad = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "compare_runs.py"),
+       f"--baseline={tmp_path / 'a'}", f"--run={tmp_path / 'b'}"],
+      capture_output=True, text=True)
+  assert bad.returncode != 0 and "the same --seed" in bad.stderr
