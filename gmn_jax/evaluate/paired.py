@@ -21,6 +21,11 @@ def read_log(path: str) -> dict:
     return {r["step"]: r for r in map(json.loads, f)}
 
 
+def mean_and_stderr(d: np.ndarray) -> tuple:
+  """[n] paired differences -> (their mean, its standard error)."""
+  return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
+
+
 def differences(baseline: dict, run: dict, windows, first: int = 0) -> list:
   """run minus baseline, in nats (-bound, so negative is better), over the
   steps both logged, per window (lo, hi] of steps: dicts with the window,
@@ -36,8 +41,7 @@ def differences(baseline: dict, run: dict, windows, first: int = 0) -> list:
                        ("last", lambda b: b[-1])):
       d = np.array([np.asarray(pick(baseline[s]["bound"])) -
                     np.asarray(pick(run[s]["bound"])) for s in steps])
-      row[name] = ((float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d))))
-                   if len(d) > 1 else None)
+      row[name] = mean_and_stderr(d) if len(d) > 1 else None
     rows.append(row)
   return rows
 
@@ -71,9 +75,9 @@ def episode_differences(baseline: dict, run: dict, ts) -> list:
     n = min(len(baseline[c]), len(run[c]))
     d = run[c][:n] - baseline[c][:n]  # [episodes, T]
     for t in ts:
-      rows.append({"c_test": c, "t": t, "episodes": n,
-                   "diff": float(d[:, t].mean()),
-                   "stderr": float(d[:, t].std(ddof=1) / np.sqrt(n))})
+      diff, stderr = mean_and_stderr(d[:, t])
+      rows.append({"c_test": c, "t": t, "episodes": n, "diff": diff,
+                   "stderr": stderr})
   return rows
 
 

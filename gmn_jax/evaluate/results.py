@@ -299,7 +299,7 @@ def _status(model_dir: str) -> str:
   the run's metrics.jsonl)."""
   from gmn_jax.train.run_config import PAPER_STEPS
   steps = _json(os.path.join(model_dir, "provenance.json")).get("steps", 0)
-  text = (f"{steps} of {PAPER_STEPS} steps ({steps / PAPER_STEPS:.1%})")
+  text = _progress(steps)
   text += ": finished." if steps >= PAPER_STEPS else ": not converged; a " \
       "checkpoint, not yet a reproduction."
   segments = _json(os.path.join(model_dir, "training.json")).get("segments", [])
@@ -307,27 +307,32 @@ def _status(model_dir: str) -> str:
   if warm:
     text += (" Continued on a new machine from its params export at step "
              f"{', '.join(map(str, warm))}, with Adam's moments reset.")
-  log = _training_log(model_dir)
-  if log:
-    text += " " + bound_trend(log)
-  return text
+  return text + _trend(model_dir)
 
 
 def _unevaluated_status(model_dir: str) -> str:
   """A row without a Table 1: the steps its run has trained (from its
   training.json, where a partial run left one) and its bound's trend."""
-  from gmn_jax.train.run_config import PAPER_STEPS
   model = os.path.basename(model_dir)
   segments = _json(os.path.join(model_dir, "training.json")).get("segments", [])
   if not segments:
     return (f"not trained yet (0 steps; its flagfile is "
             f"experiments/configs/{model}.flags): no numbers to show.")
-  steps = segments[-1]["end_step"]
-  text = (f"{steps} of {PAPER_STEPS} steps ({steps / PAPER_STEPS:.1%}; "
-          f"{_trained_on(segments)}), not evaluated yet: no numbers in the "
-          "table.")
+  return (_progress(segments[-1]["end_step"], _trained_on(segments))
+          + ", not evaluated yet: no numbers in the table." + _trend(model_dir))
+
+
+def _progress(steps: int, detail: str = "") -> str:
+  """"4150 of 90750 steps (4.6%[; detail])": against the paper's schedule."""
+  from gmn_jax.train.run_config import PAPER_STEPS
+  detail = f"; {detail}" if detail else ""
+  return f"{steps} of {PAPER_STEPS} steps ({steps / PAPER_STEPS:.1%}{detail})"
+
+
+def _trend(model_dir: str) -> str:
+  """" " + bound_trend of the run's log; "" without one."""
   log = _training_log(model_dir)
-  return text + (" " + bound_trend(log) if log else "")
+  return " " + bound_trend(log) if log else ""
 
 
 def _training_log(model_dir: str) -> list:
