@@ -153,10 +153,14 @@ def test_claims_are_checked_on_the_table():
       rows.append({"model": "gmn_c2", "c_test": c, "t": t,
                    "nll": 90 - slope * t})
   claims = dict(results.qualitative_claims(rows))
-  assert len(claims) == 4
+  assert len(claims) == 5
   untested = [c for c, holds in claims.items() if holds is None]
-  assert untested == ["attention (gmn_c2) beats average (avg_c2) at t>=5, "
-                      "C_test=2: untested, no results for gmn_c2, avg_c2 yet"]
+  assert untested == [
+      "attention (gmn_c2) beats average (avg_c2) at t>=5, C_test=2: untested, "
+      "no results for gmn_c2, avg_c2 yet",
+      "attention (gmn_c2_conditional) beats average (avg_c2_conditional) at "
+      "t>=5, C_test=2: untested, no results for gmn_c2_conditional, "
+      "avg_c2_conditional yet"]
   assert all(h for h in claims.values() if h is not None)
   # with an average model that is better from t = 5 on, the claim fails
   rows += [{"model": "avg_c2", "c_test": 2, "t": t, "nll": 50.0}
@@ -166,6 +170,13 @@ def test_claims_are_checked_on_the_table():
   claims = dict(results.qualitative_claims(rows))
   assert claims["attention (gmn_c2) beats average (avg_c2) at t>=5, "
                 "C_test=2"] is False
+  # the conditional pair is decided on its own rows
+  rows += [{"model": m, "c_test": 2, "t": t, "nll": nll}
+           for m, nll in (("gmn_c2_conditional", 70.0),
+                          ("avg_c2_conditional", 80.0)) for t in range(2, 20)]
+  claims = dict(results.qualitative_claims(rows))
+  assert claims["attention (gmn_c2_conditional) beats average "
+                "(avg_c2_conditional) at t>=5, C_test=2"] is True
 
 
 def test_attention_and_average_are_compared_at_equal_steps():
