@@ -12,7 +12,7 @@ from typing import Optional
 import jax
 import jax.numpy as jnp
 
-from gmn_jax import checks, decoder, encoder, model
+from gmn_jax import checks, decoder, encoder, model, precision
 from gmn_jax.config import Config
 
 DEFAULT_SEED = 0
@@ -88,6 +88,7 @@ def nll_from_log_weights(w: jax.Array) -> jax.Array:
 
 
 @functools.partial(jax.jit, static_argnames=("config", "num_samples", "chunk"))
+@precision.traced_as_stored
 def batch_conditional_nll(params: dict, x: jax.Array, keys: jax.Array, *,
                           config: Config, num_samples: int,
                           chunk: Optional[int] = None) -> jax.Array:
@@ -125,6 +126,7 @@ def conditional_nll(params: dict, X, *, config: Config = Config(),
   return nll if batched else nll[0]
 
 
+@precision.traced_as_stored
 def training_objective(params: dict, x: jax.Array, key: jax.Array,
                        config: Config, first_step: int = 0,
                        num_samples: int = 1):

@@ -9,7 +9,15 @@ separately; nothing global is read at trace time.
 
 Training keeps float32 params and casts inside the loss, so the optimiser
 sees float32 gradients.
+
+float32 kernels multiply in full float32 on every backend (`traced_as_stored`):
+XLA's default on recent NVIDIA GPUs rounds float32 operands to TF32 (10
+mantissa bits), so a "float32" run on a GPU would otherwise differ in
+precision from the same run on a CPU.
 """
+import contextlib
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -40,3 +48,18 @@ def kernel_dtype(params) -> str:
     raise ValueError(f"params mix kernel dtypes {sorted(names)}; cast them "
                      "with gmn_jax.precision.cast_kernels.")
   return names.pop()
+
+
+def traced_as_stored(fn):
+  """Decorates fn(params, ...): traced with every matmul and convolution in
+  full float32 where the params' kernels are float32 (also those of the
+  attention, the gradients and anything else the function computes); with
+  bfloat16 kernels, XLA's default. Apply it under `jax.jit`: the precision is
+  fixed when the function is traced."""
+  @functools.wraps(fn)
+  def traced(params, *args, **kwargs):
+    full = kernel_dtype(params) == "float32"
+    with (jax.default_matmul_precision("float32") if full
+          else contextlib.nullcontext()):
+      return fn(params, *args, **kwargs)
+  return traced

@@ -5,11 +5,12 @@ from typing import Optional
 import jax
 import jax.numpy as jnp
 
-from gmn_jax import checks, encoder, model
+from gmn_jax import checks, encoder, model, precision
 from gmn_jax.config import Config
 
 
 @functools.partial(jax.jit, static_argnames=("config", "num_samples"))
+@precision.traced_as_stored
 def prefix_probabilities(params: dict, x: jax.Array, key: jax.Array, *,
                          config: Config, num_samples: int) -> jax.Array:
   """x: [T, 784] -> [num_samples, T + 1, 784] pixel probabilities.

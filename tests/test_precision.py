@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gmn_jax
-from gmn_jax import data, precision
+from gmn_jax import data, likelihood, precision
 from conftest import random_params, small_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,3 +58,28 @@ def test_bfloat16_gradients_are_float32_and_agree_with_float32(episode):
   assert np.isfinite(b).all()
   cosine = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
   assert cosine > 0.99 and not np.array_equal(a, b)
+
+
+def _precisions(fn, *args, platform="cuda"):
+  """The operand precisions of fn's dot products and convolutions as lowered
+  for `platform` (no such device needed): {"DEFAULT": n, "HIGHEST": m}."""
+  text = jax.jit(fn).trace(*args).lower(lowering_platforms=(platform,)).as_text()
+  return {p: text.count(p) for p in ("DEFAULT", "HIGHEST")}
+
+
+def test_float32_multiplies_in_float32_on_a_gpu_and_bfloat16_is_left_alone():
+  # XLA's default on a GPU would round float32 operands to TF32
+  config = small_config()
+  params = random_params(config)
+  x = jnp.zeros((2, 6, 784))
+  train = jax.value_and_grad(lambda p: likelihood.training_objective(
+      p, x, jax.random.key(0), config, 1)[0])
+  nll = lambda p: likelihood.batch_conditional_nll(
+      p, x, jax.random.split(jax.random.key(0), 2), config=config,
+      num_samples=3)
+  with jax.default_matmul_precision("default"):  # XLA's, not conftest's
+    for fn in (train, nll):
+      f32 = _precisions(fn, params)
+      assert f32["DEFAULT"] == 0 and f32["HIGHEST"] > 0
+      bf16 = _precisions(fn, precision.cast_kernels(params, jnp.bfloat16))
+      assert bf16["DEFAULT"] > 0

@@ -42,6 +42,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, images):
   assert [json.loads(l)["step"] for l in lines] == [1, 2, 3, 4]
   prov = json.loads((tmp_path / "b" / "provenance.json").read_text())
   assert prov["steps"] == 4 and len(prov["segments"]) == 3
+  assert {s["float32_matmuls"] for s in prov["segments"]} == {"full"}
   params, run, step = checkpointing.restore_params(str(tmp_path / "b"))
   assert step == 4 and run == RUN
 

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmn_jax import checks, decoder, likelihood, model
+from gmn_jax import checks, decoder, likelihood, model, precision
 from gmn_jax.config import Config
 from gmn_jax.evaluate import table1
 
@@ -45,6 +45,7 @@ def episode_terms(params: dict, config: Config, x: jax.Array,
 
 
 @functools.partial(jax.jit, static_argnames="config")
+@precision.traced_as_stored
 def _batch_terms(params, x, keys, *, config):
   return jax.vmap(lambda xb, kb: episode_terms(params, config, xb, kb))(x, keys)
 
