@@ -60,10 +60,10 @@ def test_bfloat16_gradients_are_float32_and_agree_with_float32(episode):
   assert cosine > 0.99 and not np.array_equal(a, b)
 
 
-def _precisions(fn, *args, platform="cuda"):
+def _precisions(fn, *args):
   """The operand precisions of fn's dot products and convolutions as lowered
-  for `platform` (no such device needed): {"DEFAULT": n, "HIGHEST": m}."""
-  text = jax.jit(fn).trace(*args).lower(lowering_platforms=(platform,)).as_text()
+  for a GPU (none needed): {"DEFAULT": n, "HIGHEST": m}."""
+  text = jax.jit(fn).trace(*args).lower(lowering_platforms=("cuda",)).as_text()
   return {p: text.count(p) for p in ("DEFAULT", "HIGHEST")}
 
 
