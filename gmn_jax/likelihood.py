@@ -57,6 +57,7 @@ def default_chunk() -> int:
   return CPU_CHUNK if jax.default_backend() == "cpu" else ACCELERATOR_CHUNK
 
 
+@precision.traced_as_stored
 def episode_log_weights(params: dict, config: Config, x: jax.Array,
                         key: jax.Array, num_samples: int,
                         chunk: Optional[int] = None) -> jax.Array:
@@ -88,7 +89,6 @@ def nll_from_log_weights(w: jax.Array) -> jax.Array:
 
 
 @functools.partial(jax.jit, static_argnames=("config", "num_samples", "chunk"))
-@precision.traced_as_stored
 def batch_conditional_nll(params: dict, x: jax.Array, keys: jax.Array, *,
                           config: Config, num_samples: int,
                           chunk: Optional[int] = None) -> jax.Array:
@@ -126,7 +126,6 @@ def conditional_nll(params: dict, X, *, config: Config = Config(),
   return nll if batched else nll[0]
 
 
-@precision.traced_as_stored
 def training_objective(params: dict, x: jax.Array, key: jax.Array,
                        config: Config, first_step: int = 0,
                        num_samples: int = 1):

@@ -54,8 +54,8 @@ def traced_as_stored(fn):
   """Decorates fn(params, ...): traced with every matmul and convolution in
   full float32 where the params' kernels are float32 (also those of the
   attention, the gradients and anything else the function computes); with
-  bfloat16 kernels, XLA's default. Apply it under `jax.jit`: the precision is
-  fixed when the function is traced."""
+  bfloat16 kernels, XLA's default. The precision is fixed when the function
+  is traced, so it holds under any `jax.jit`, `vmap` or `grad` around it."""
   @functools.wraps(fn)
   def traced(params, *args, **kwargs):
     full = kernel_dtype(params) == "float32"
