@@ -178,7 +178,8 @@ def trace_section(r: dict) -> str:
 def write_readme():
   rows = []
   for name in sorted(os.listdir(os.path.join(HERE, "results"))):
-    if name.endswith(".json") and not name.startswith(("profile_", "trace_")):
+    if name.endswith(".json") and not name.startswith(
+        ("profile_", "trace_", "xla_flags_")):
       with open(os.path.join(HERE, "results", name)) as f:
         r = json.load(f)
       bf16 = r["bfloat16"]
@@ -221,6 +222,19 @@ def write_readme():
       with open(os.path.join(HERE, "results", name)) as f:
         r = json.load(f)
       text += trace_section(r)
+  for name in sorted(os.listdir(os.path.join(HERE, "results"))):
+    if name.startswith("xla_flags_") and name.endswith(".json"):
+      with open(os.path.join(HERE, "results", name)) as f:
+        r = json.load(f)
+      text += (f"\n## XLA's own options on the training step ({r['device']}, "
+               f"commit {r['commit']}; `python benchmarks/xla_flags.py`)\n\n"
+               f"Each flag set in its own process, {r['rounds']} rounds; the "
+               "ratio to the default's time in the same round (median).\n\n"
+               "| XLA_FLAGS | what | ms per step | x default |\n|---|---|---|---|\n"
+               + "".join(f"| `{s['flags'] or '(none)'}` | {s['what']} | "
+                         f"{np.median(s['ms_per_step']):.0f} | "
+                         f"{s['ratio_to_default']:.3f} |\n"
+                         for s in r["flag_sets"]))
   logs = [n for n in sorted(os.listdir(os.path.join(HERE, "results")))
           if n.endswith(".log")]
   if logs:

@@ -1,0 +1,125 @@
+r"""Does XLA's own configuration speed up the training step? Each flag set
+runs in its own process (XLA reads XLA_FLAGS once, at start-up), in rounds;
+each flag set's step time is compared with the default's of the same round,
+so a drift of the machine's speed between rounds cancels.
+
+  python benchmarks/xla_flags.py            # writes results/xla_flags_<device>.json
+  python benchmarks/xla_flags.py --rounds=1
+
+The step is the paper's (B = 20, T = 20, K = 4), pipelined as training runs
+it: the median over blocks of 5 steps, after a warm-up block.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# (flags, what they switch) for XLA:CPU; the first is the default.
+CPU_FLAG_SETS = (
+    ("", "XLA's defaults"),
+    ("--xla_cpu_use_onednn=true", "oneDNN for dots and convolutions"),
+    ("--xla_cpu_experimental_onednn_custom_call=true", "oneDNN custom calls"),
+    ("--xla_cpu_use_xnnpack=true", "XNNPACK"),
+    ("--xla_cpu_experimental_xnn_fusion_type=individual_convolution,"
+     "individual_dot", "XNNPACK for each dot and convolution"),
+    ("--xla_cpu_experimental_ynn_fusion_type=individual_convolution,"
+     "individual_dot", "YNNPACK for each dot and convolution"),
+    ("--xla_cpu_experimental_xnn_graph_fusion_mode="
+     "XNN_GRAPH_FUSION_MODE_GREEDY", "XNNPACK subgraphs, greedy"),
+    ("--xla_cpu_prefer_vector_width=512", "512-bit vectors (AVX-512)"),
+    ("--xla_cpu_enable_concurrency_optimized_scheduler=true",
+     "the concurrency-optimised scheduler"),
+)
+
+
+def child(blocks: int, steps: int) -> None:
+  """Times the step under this process's XLA_FLAGS; prints one JSON line."""
+  sys.path.insert(0, HERE)
+  import jax
+  from gmn_jax import data
+  from gmn_jax.train import RunConfig, parallel
+  from gmn_jax.train import step as train_step
+
+  run = RunConfig()
+  mesh = parallel.data_mesh()
+  images = data.load_split("train").images
+  batch = parallel.shard_batch(data.episode_batch(
+      images, run.episodes, run.batch_size, run.seed, 0), mesh)
+  state = parallel.replicate(train_step.init_state(run), mesh)
+  t = time.perf_counter()
+  fn = train_step.make_train_step(run, mesh).lower(state, batch).compile()
+  compile_s = time.perf_counter() - t
+  per_block = []
+  for b in range(-1, blocks):  # block -1 warms up
+    t = time.perf_counter()
+    for _ in range(steps):
+      state, m = fn(state, batch)
+    jax.block_until_ready(m)
+    if b >= 0:
+      per_block.append((time.perf_counter() - t) / steps * 1e3)
+  print(json.dumps({"ms_per_step": float(np.median(per_block)),
+                    "compile_s": compile_s,
+                    "device": jax.devices()[0].device_kind,
+                    "jax_version": jax.__version__}))
+
+
+def measure(flags: str, blocks: int, steps: int) -> dict:
+  env = dict(os.environ, XLA_FLAGS=flags)
+  out = subprocess.run(
+      [sys.executable, __file__, "--child", f"--blocks={blocks}",
+       f"--steps={steps}"], env=env, capture_output=True, text=True)
+  if out.returncode:
+    return {"error": out.stderr.strip().splitlines()[-1][:300]}
+  return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  p.add_argument("--rounds", type=int, default=2)
+  p.add_argument("--blocks", type=int, default=4)
+  p.add_argument("--steps", type=int, default=5)
+  p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+  args = p.parse_args()
+  if args.child:
+    return child(args.blocks, args.steps)
+  sys.path.insert(0, HERE)
+  import benchmark
+
+  ms = {flags: [] for flags, _ in CPU_FLAG_SETS}
+  info = {}
+  for r in range(args.rounds):
+    for flags, _ in CPU_FLAG_SETS:
+      result = measure(flags, args.blocks, args.steps)
+      ms[flags].append(result.get("ms_per_step", float("nan")))
+      info.setdefault(flags, result)
+      print(f"round {r}: {flags or '(default)'}: "
+            f"{result.get('ms_per_step', result.get('error'))}", flush=True)
+  base = np.array(ms[""])
+  rows = [{"flags": flags, "what": what, "ms_per_step": ms[flags],
+           "ratio_to_default": float(np.median(np.array(ms[flags]) / base)),
+           **({"error": info[flags]["error"]} if "error" in info[flags] else {})}
+          for flags, what in CPU_FLAG_SETS]
+  print("\n| XLA_FLAGS | what | ms per step | x default |\n|---|---|---|---|")
+  for row in rows:
+    print(f"| `{row['flags'] or '(none)'}` | {row['what']} | "
+          f"{np.median(row['ms_per_step']):.0f} | {row['ratio_to_default']:.3f} |")
+  path = os.path.join(HERE, "results",
+                      f"xla_flags_{benchmark.device_name()}.json")
+  with open(path, "w") as f:
+    json.dump({"device": info[""].get("device"),
+               "jax_version": info[""].get("jax_version"),
+               "commit": benchmark.git_commit(), "rounds": args.rounds,
+               "blocks": args.blocks, "steps": args.steps, "flag_sets": rows},
+              f, indent=2)
+  benchmark.write_readme()
+  print(f"wrote {path} and benchmarks/README.md")
+
+
+if __name__ == "__main__":
+  main()
