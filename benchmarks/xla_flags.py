@@ -79,6 +79,14 @@ def measure(flags: str, blocks: int, steps: int) -> dict:
   return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def ratios_to_default(ms: dict) -> dict:
+  """{flags: [ms per round]} -> {flags: median over rounds of its time / the
+  default's ("") in the same round}; a failed run (nan) gives nan."""
+  base = np.array(ms[""])
+  return {flags: float(np.median(np.array(times) / base))
+          for flags, times in ms.items()}
+
+
 def main():
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--rounds", type=int, default=2)
@@ -100,9 +108,9 @@ def main():
       info.setdefault(flags, result)
       print(f"round {r}: {flags or '(default)'}: "
             f"{result.get('ms_per_step', result.get('error'))}", flush=True)
-  base = np.array(ms[""])
+  ratio = ratios_to_default(ms)
   rows = [{"flags": flags, "what": what, "ms_per_step": ms[flags],
-           "ratio_to_default": float(np.median(np.array(ms[flags]) / base)),
+           "ratio_to_default": ratio[flags],
            **({"error": info[flags]["error"]} if "error" in info[flags] else {})}
           for flags, what in CPU_FLAG_SETS]
   print("\n| XLA_FLAGS | what | ms per step | x default |\n|---|---|---|---|")

@@ -1,0 +1,21 @@
+"""benchmarks/xla_flags.py: each flag set against the default of its round."""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "benchmarks"))
+
+import xla_flags  # noqa: E402
+
+
+def test_xla_flags_ratios_cancel_the_machines_drift():
+  # The machine runs at half speed in round 1: each flag set's ratio to the
+  # default of its own round is unchanged; a run that failed stays nan.
+  ms = {"": [100.0, 200.0], "--a": [110.0, 220.0], "--b": [90.0, 180.0],
+        "--bad": [float("nan"), float("nan")]}
+  r = xla_flags.ratios_to_default(ms)
+  assert r[""] == 1.0
+  np.testing.assert_allclose([r["--a"], r["--b"]], [1.1, 0.9])
+  assert np.isnan(r["--bad"])
