@@ -88,9 +88,13 @@ def qualitative_claims(rows: list, earlier: list = ()) -> list:
                   "is kept", None))
       continue
     at = "" if steps is None else f" (both at {steps} training steps)"
-    out.append((claim + at, all(
-        _nll(pool, att, c, t, steps) < _nll(rows, avg, c, t)
-        for t in range(5, 20))))
+    pairs = {t: (_nll(pool, att, c, t, steps), _nll(rows, avg, c, t))
+             for t in range(5, 20)}
+    fails = {t: p for t, p in pairs.items() if not p[0] < p[1]}
+    if fails:  # where, and by how much
+      at += "; not at " + ", ".join(f"t={t} ({a:.1f} vs {b:.1f})"
+                                    for t, (a, b) in fails.items())
+    out.append((claim + at, not fails))
   return out
 
 
