@@ -40,7 +40,6 @@ CPU_FLAG_SETS = (
 
 def child(blocks: int, steps: int) -> None:
   """Times the step under this process's XLA_FLAGS; prints one JSON line."""
-  sys.path.insert(0, HERE)
   import jax
   from gmn_jax import data
   from gmn_jax.train import RunConfig, parallel
@@ -74,8 +73,9 @@ def measure(flags: str, blocks: int, steps: int) -> dict:
   out = subprocess.run(
       [sys.executable, __file__, "--child", f"--blocks={blocks}",
        f"--steps={steps}"], env=env, capture_output=True, text=True)
-  if out.returncode:
-    return {"error": out.stderr.strip().splitlines()[-1][:300]}
+  if out.returncode:  # e.g. a flag this jaxlib does not know: say which
+    last = (out.stderr.strip().splitlines() or [f"exit {out.returncode}"])[-1]
+    return {"error": last[:300]}
   return json.loads(out.stdout.strip().splitlines()[-1])
 
 
