@@ -40,7 +40,9 @@ CPU_FLAG_SETS = (
 
 def child(blocks: int, steps: int) -> None:
   """Times the step under this process's XLA_FLAGS; prints one JSON line."""
+  sys.path.insert(0, HERE)
   import jax
+  import profile_step
   from gmn_jax import data
   from gmn_jax.train import RunConfig, parallel
   from gmn_jax.train import step as train_step
@@ -54,15 +56,9 @@ def child(blocks: int, steps: int) -> None:
   t = time.perf_counter()
   fn = train_step.make_train_step(run, mesh).lower(state, batch).compile()
   compile_s = time.perf_counter() - t
-  per_block = []
-  for b in range(-1, blocks):  # block -1 warms up
-    t = time.perf_counter()
-    for _ in range(steps):
-      state, m = fn(state, batch)
-    jax.block_until_ready(m)
-    if b >= 0:
-      per_block.append((time.perf_counter() - t) / steps * 1e3)
-  print(json.dumps({"ms_per_step": float(np.median(per_block)),
+  (ms, _), = profile_step.interleaved_ms({"step": (fn, state, compile_s)},
+                                         [batch], blocks, steps).values()
+  print(json.dumps({"ms_per_step": ms,
                     "compile_s": compile_s,
                     "device": jax.devices()[0].device_kind,
                     "jax_version": jax.__version__}))
