@@ -175,17 +175,18 @@ def trace_section(r: dict) -> str:
   return text + "\n"
 
 
-SECTION_PREFIXES = ("profile_", "trace_", "xla_flags_")
+def _names(suffix: str) -> list:
+  """The files in results/ whose names end with suffix, sorted."""
+  return sorted(n for n in os.listdir(os.path.join(HERE, "results"))
+                if n.endswith(suffix))
 
 
 def _results(keep) -> list:
   """The JSON files in results/ whose names `keep` accepts, loaded, by name."""
-  folder = os.path.join(HERE, "results")
   out = []
-  for name in sorted(os.listdir(folder)):
-    if name.endswith(".json") and keep(name):
-      with open(os.path.join(folder, name)) as f:
-        out.append(json.load(f))
+  for name in filter(keep, _names(".json")):
+    with open(os.path.join(HERE, "results", name)) as f:
+      out.append(json.load(f))
   return out
 
 
@@ -208,9 +209,15 @@ def xla_flags_section(r: dict) -> str:
                     for s in r["flag_sets"]))
 
 
+# A results file whose name starts with one of these is a README section of
+# its own, in this order; any other is a row of the device table.
+SECTIONS = {"profile_": profile_section, "trace_": trace_section,
+            "xla_flags_": xla_flags_section}
+
+
 def write_readme():
   rows = []
-  for r in _results(lambda name: not name.startswith(SECTION_PREFIXES)):
+  for r in _results(lambda name: not name.startswith(tuple(SECTIONS))):
     bf16 = r["bfloat16"]
     partial = "" if r.get("complete", True) else " (cut short)"
     rows.append(" | ".join([
@@ -238,12 +245,10 @@ def write_readme():
       " | eval samples/s | bf16 train episodes/s | bf16 of ceiling | "
       "bf16 eval samples/s | speed-up | peak RSS MB | jax | commit |\n"
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
-  for prefix, section in zip(SECTION_PREFIXES, (profile_section, trace_section,
-                                                xla_flags_section)):
+  for prefix, section in SECTIONS.items():
     text += "".join(section(r) for r in _results(
         lambda name: name.startswith(prefix)))
-  logs = [n for n in sorted(os.listdir(os.path.join(HERE, "results")))
-          if n.endswith(".log")]
+  logs = _names(".log")
   if logs:
     text += ("\nRuns cut short before their results file was written (a header "
              "in each says how): " + ", ".join(f"`results/{n}`" for n in logs)
