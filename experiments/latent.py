@@ -13,6 +13,7 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flags_common  # noqa: E402
 
+from gmn_jax.config import first_scored_step  # noqa: E402
 from gmn_jax.data import EpisodeSpec, test_episodes  # noqa: E402
 from gmn_jax.evaluate import latent, paper  # noqa: E402
 from gmn_jax.train.loop import git_commit  # noqa: E402
@@ -37,7 +38,8 @@ def main(argv):
     spec = EpisodeSpec(20, c, conditional=not config.pseudo_input)
     episodes = test_episodes(images, spec, EPISODES.value, SEED.value)
     rows += [{"model": name, "c_test": c, **r} for r in latent.summarize(
-        params, config, episodes, seed=SEED.value)]
+        params, config, episodes, seed=SEED.value,
+        first=first_scored_step(config, c))]
   out = OUTPUT.value or os.path.join(os.path.expanduser(
       flags_common.WORKDIR.value or "."), "eval", "latent.json")
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from gmn_jax import likelihood, model
+from gmn_jax.config import first_scored_step
 from gmn_jax.evaluate import latent
 from conftest import VARIANTS, random_params
 
@@ -55,6 +56,22 @@ def test_summary_of_the_vae_prior_and_units(test_split):
   same = latent.summarize(random_params(config), config, episodes, batch=3)
   for a, b in zip(same, rows):  # episode i's z depends on (seed, i) alone
     assert a == pytest.approx(b, rel=1e-5)
+
+
+def test_summary_of_a_conditional_model_starts_at_c(test_split):
+  """A conditional model never predicts with fewer than C examples: no rows
+  for t < C, and the rows kept are those of the full summary."""
+  config = VARIANTS["attention_conditional"]
+  params = random_params(config)
+  episodes = np.asarray(test_split.images[:2, :5].reshape(2, 5, -1))
+  every = latent.summarize(params, config, episodes, batch=2)
+  scored = latent.summarize(params, config, episodes, batch=2,
+                            first=first_scored_step(config, 2))
+  assert [r["t"] for r in scored] == [2, 3, 4]
+  for a, b in zip(scored, every[2:]):
+    assert a == pytest.approx(b, rel=1e-5)
+  with pytest.raises(ValueError, match="first=5"):
+    latent.summarize(params, config, episodes, first=5)
 
 
 def test_summary_rejects_bad_episodes(test_split):

@@ -51,18 +51,24 @@ def _batch_terms(params, x, keys, *, config):
 
 
 def summarize(params: dict, config: Config, episodes: np.ndarray,
-              seed: int = 1234, batch: int = 8) -> list:
+              seed: int = 1234, batch: int = 8, first: int = 0) -> list:
   """episodes: [E, T, 784] or [E, T, 28, 28] binary, ink = 1 -> one dict per
-  t: the means over episodes of kl, neg_reconstruction, neg_elbo (nats) and
-  prior_entropy, and active_units.
+  t >= first: the means over episodes of kl, neg_reconstruction, neg_elbo
+  (nats) and prior_entropy, and active_units.
 
-  Episode i's sample of z depends only on (seed, i), as in Table 1.
+  `first`: config.first_scored_step for the episodes' C, so that a
+  conditional model, which never predicts with fewer than C examples, gets
+  no rows for t < C (as in Table 1). Episode i's sample of z depends only on
+  (seed, i), as in Table 1.
   """
   checks.check_params(params, config)
   episodes, batched = checks.as_episodes(episodes, "episodes")
   if not batched:
     raise ValueError(f"episodes has shape {episodes.shape[1:]}, one episode; "
                      "expected a batch [E, T, 784]: pass episodes[None].")
+  if not 0 <= first < episodes.shape[1]:
+    raise ValueError(f"first={first} scored t, but episodes have T="
+                     f"{episodes.shape[1]}: expected 0 <= first < T.")
   parts = table1.per_episode(
       functools.partial(_batch_terms, params, config=config), episodes, seed,
       batch)
@@ -75,4 +81,4 @@ def summarize(params: dict, config: Config, episodes: np.ndarray,
            "neg_elbo": float((kl[:, t] - terms["reconstruction"][:, t]).mean()),
            "prior_entropy": float(terms["prior_entropy"][:, t].mean()),
            "active_units": int((kl_per_unit[t] > ACTIVE_KL).sum())}
-          for t in range(episodes.shape[1])]
+          for t in range(first, episodes.shape[1])]
