@@ -179,7 +179,10 @@ def write_overview(results_dir: str) -> str:
            "`results/<model>/`; every number comes from `experiments/"
            "evaluate.py` on a checkpoint this project trained. The paper "
            "trained each model for ~90k steps. Runs that test hypotheses "
-           "about the gaps to the paper: `ablations/README.md`.", ""]
+           "about the gaps to the paper: `ablations/README.md`. Each cell is "
+           "an importance-sampled estimate, an upper bound in expectation "
+           "that tightens with more samples of z; what more samples take "
+           "off: `ablations/README.md`, \"importance_samples\".", ""]
   lines.append(table1.markdown(rows, "## Conditional NLL (nats)"))
   lines += ["## Runs", "", "| model | steps | trained on: steps, wall time |"
             " evaluated on | eval episodes x samples | eval commit |",
