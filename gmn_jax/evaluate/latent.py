@@ -56,10 +56,10 @@ def summarize(params: dict, config: Config, episodes: np.ndarray,
   t >= first: the means over episodes of kl, neg_reconstruction, neg_elbo
   (nats) and prior_entropy, and active_units.
 
-  `first`: config.first_scored_step for the episodes' C, so that a
-  conditional model, which never predicts with fewer than C examples, gets
-  no rows for t < C (as in Table 1). Episode i's sample of z depends only on
-  (seed, i), as in Table 1.
+  `first`: gmn_jax.config.first_scored_step(config, C) for the episodes'
+  C, so a conditional model, which never predicts with fewer than C
+  examples, gets no rows for t < C (as in Table 1). Episode i's sample of z
+  depends only on (seed, i), as in Table 1.
   """
   checks.check_params(params, config)
   episodes, batched = checks.as_episodes(episodes, "episodes")
