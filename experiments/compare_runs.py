@@ -11,7 +11,9 @@ and at the last, ± the standard error over the logged steps both runs share;
 meaningful for two runs of the same seed, episodes and batch size (an ablation
 of one flag). Evaluations (two folders that `experiments/evaluate.py
 --save_nlls` wrote, with the same --seed): run minus baseline per test episode
-at Table 1's t, for each C_test both hold, ± the standard error over episodes.
+at Table 1's t, for each C_test both hold, ± the standard error over episodes;
+from t = C_test where either model is conditional (its provenance.json says
+pseudo_input false), as in Table 1.
 """
 import json
 import os
@@ -31,17 +33,18 @@ FIRST = flags.DEFINE_integer("first", 0, "The first scored t (C for "
 flags.mark_flags_as_required(["baseline", "run"])
 
 
-def _seed(eval_dir: str):
-  """The test episodes' seed an evaluation recorded; None without one."""
+def _provenance(eval_dir: str) -> dict:
+  """What an evaluation recorded (its seed, the model's config); {} if none."""
   path = os.path.join(eval_dir, "provenance.json")
   if not os.path.exists(path):
-    return None
+    return {}
   with open(path) as f:
-    return json.load(f).get("seed")
+    return json.load(f)
 
 
 def compare_evaluations(baseline: str, run: str) -> str:
-  seeds = [_seed(d) for d in (baseline, run)]
+  records = [_provenance(d) for d in (baseline, run)]
+  seeds = [r.get("seed") for r in records]
   if None not in seeds and seeds[0] != seeds[1]:
     raise app.UsageError(
         f"{baseline} scored the test episodes of --seed={seeds[0]} and {run} "
@@ -53,8 +56,10 @@ def compare_evaluations(baseline: str, run: str) -> str:
         f"No C_test has per-episode NLLs in both {baseline} ({sorted(base)}) "
         f"and {run} ({sorted(other)}): evaluate both with --save_nlls and "
         "the same --seed.")
-  return paired.episode_markdown(
-      paired.episode_differences(base, other, paper.COLUMNS))
+  conditional = any(r.get("config", {}).get("pseudo_input") is False
+                    for r in records)
+  return paired.episode_markdown(paired.episode_differences(
+      base, other, paper.COLUMNS, conditional=conditional))
 
 
 def compare_logs(baseline: str, run: str) -> str:

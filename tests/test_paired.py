@@ -71,6 +71,19 @@ def test_episode_differences_cancel_the_episodes(tmp_path):
        f"--baseline={tmp_path / 'a'}", f"--run={tmp_path / 'a' / 'nlls_c1.npy'}"],
       capture_output=True, text=True)
   assert bad.returncode != 0 and "not one of each" in bad.stderr
+  # A conditional model is scored from t = C_test, as in Table 1.
+  scored = paired.episode_differences(
+      paired.read_nlls(str(tmp_path / "a")), paired.read_nlls(str(tmp_path / "b")),
+      [0, 1, 19], conditional=True)
+  assert [(r["c_test"], r["t"]) for r in scored] == [(1, 1), (1, 19)]
+  (tmp_path / "b" / "provenance.json").write_text(
+      json.dumps({"seed": 1234, "config": {"pseudo_input": False}}))
+  out = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "compare_runs.py"),
+       f"--baseline={tmp_path / 'a'}", f"--run={tmp_path / 'b'}"],
+      capture_output=True, text=True, check=True)
+  assert ("| C_test | episodes | t = 1 | t = 2 |" in out.stdout
+          and "| 1 | 50 | +0.00 ± 0.00 |" in out.stdout)
   for name, seed in (("a", 1234), ("b", 7)):
     (tmp_path / name / "provenance.json").write_text(json.dumps({"seed": seed}))
   bad = subprocess.run(
@@ -78,3 +91,12 @@ def test_episode_differences_cancel_the_episodes(tmp_path):
        f"--baseline={tmp_path / 'a'}", f"--run={tmp_path / 'b'}"],
       capture_output=True, text=True)
   assert bad.returncode != 0 and "the same --seed" in bad.stderr
+
+
+def test_episode_markdown_leaves_unscored_cells_blank():
+  rows = [{"c_test": 1, "t": 1, "episodes": 5, "diff": 1.0, "stderr": 0.1},
+          {"c_test": 2, "t": 2, "episodes": 5, "diff": 2.0, "stderr": 0.2}]
+  lines = paired.episode_markdown(rows).splitlines()
+  assert lines[0] == "| C_test | episodes | t = 1 | t = 2 |"
+  assert lines[2:] == ["| 1 | 5 | +1.00 ± 0.10 |  |",
+                       "| 2 | 5 |  | +2.00 ± 0.20 |"]

@@ -65,16 +65,21 @@ def read_nlls(eval_dir: str) -> dict:
   return out
 
 
-def episode_differences(baseline: dict, run: dict, ts) -> list:
+def episode_differences(baseline: dict, run: dict, ts,
+                        conditional: bool = False) -> list:
   """run minus baseline per test episode (read_nlls' dicts), for each C_test
   both hold and each t in `ts`: dicts of c_test, t, episodes, the mean
   difference and its standard error. Episodes pair up by index, so both
-  evaluations must share --seed; the shorter one's episode count is used."""
+  evaluations must share --seed; the shorter one's episode count is used.
+  `conditional`: a conditional model is scored only from t = C_test (its
+  saved NLLs at t < C_test are of predictions it is never asked for)."""
   rows = []
   for c in sorted(set(baseline) & set(run)):
     n = min(len(baseline[c]), len(run[c]))
     d = run[c][:n] - baseline[c][:n]  # [episodes, T]
     for t in ts:
+      if conditional and t < c:
+        continue
       diff, stderr = mean_and_stderr(d[:, t])
       rows.append({"c_test": c, "t": t, "episodes": n, "diff": diff,
                    "stderr": stderr})
@@ -85,9 +90,10 @@ def episode_markdown(rows: list) -> str:
   ts = sorted({r["t"] for r in rows})
   lines = ["| C_test | episodes | " + " | ".join(f"t = {t}" for t in ts) + " |",
            "|---|---|" + "---|" * len(ts)]
+  cell = lambda r: "" if r is None else f"{r['diff']:+.2f} ± {r['stderr']:.2f}"
   for c in sorted({r["c_test"] for r in rows}):
     cells = {r["t"]: r for r in rows if r["c_test"] == c}
-    lines.append(f"| {c} | {cells[ts[0]]['episodes']} | " + " | ".join(
-        f"{cells[t]['diff']:+.2f} ± {cells[t]['stderr']:.2f}" for t in ts)
-        + " |")
+    episodes = next(iter(cells.values()))["episodes"]
+    lines.append(f"| {c} | {episodes} | "
+                 + " | ".join(cell(cells.get(t)) for t in ts) + " |")
   return "\n".join(lines)
