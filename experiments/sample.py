@@ -14,6 +14,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import gmn_jax  # noqa: E402
+from gmn_jax.config import first_scored_step  # noqa: E402
 from gmn_jax.data import EpisodeSpec, test_episodes  # noqa: E402
 from gmn_jax.evaluate import figures  # noqa: E402
 
@@ -34,8 +35,9 @@ def main(argv):
                          config=config, num_samples=SAMPLES.value)
   out = OUTPUT.value or os.path.join(os.path.expanduser(
       flags_common.WORKDIR.value or "."), "samples.png")
-  figures.conditional_sample_grid(context.reshape(-1, 28, 28),
-                                  np.asarray(probs), out)
+  figures.conditional_sample_grid(
+      context.reshape(-1, 28, 28), np.asarray(probs), out,
+      first_row=first_scored_step(config, C_TEST.value))
   print(out)
 
 

@@ -26,3 +26,16 @@ def test_binary_samples(episode):
   params = random_params(config)
   x = np.asarray(gmn_jax.sample(params, episode, config=config, binary=True))
   assert set(np.unique(x).tolist()) <= {0.0, 1.0}
+
+
+def test_grid_leaves_rows_before_first_row_without_samples(tmp_path):
+  """A conditional model's grid shows no samples before it may predict."""
+  from PIL import Image
+  from gmn_jax.evaluate import figures
+  context = np.ones((3, 28, 28), np.float32)
+  samples = np.ones((2, 4, 28, 28), np.float32)
+  figures.conditional_sample_grid(context, samples, str(tmp_path / "g.png"),
+                                  first_row=2)
+  ink = 1.0 - np.asarray(Image.open(tmp_path / "g.png"), np.float32) / 255
+  rows = ink.reshape(4, 60, -1)[:, :, 120:].sum((1, 2))  # sample columns
+  assert rows[0] == 0 and rows[1] == 0 and rows[2] > 0 and rows[3] > 0

@@ -5,12 +5,14 @@ import numpy as np
 
 
 def conditional_sample_grid(context: np.ndarray, samples: np.ndarray,
-                            path: str) -> None:
+                            path: str, first_row: int = 0) -> None:
   """context: [T, 28, 28], samples: [S, T + 1, 28, 28] -> a PNG.
 
   Row n (n = 0..T) shows, after a gap, S samples given the first n context
   images; its first column is context image n (the newest it sees; blank for
-  n = 0). Ink is drawn black on white.
+  n = 0). Rows n < first_row show no samples: a conditional model is never
+  asked to predict with fewer than C examples (first_scored_step). Ink is
+  drawn black on white.
   """
   from PIL import Image
   t, s = context.shape[0], samples.shape[0]
@@ -21,7 +23,7 @@ def conditional_sample_grid(context: np.ndarray, samples: np.ndarray,
     y = n * cell
     if n:
       grid[y:y + 28, 0:28] = context[n - 1]
-    for j in range(s):
+    for j in range(s if n >= first_row else 0):
       x = (j + 2) * cell
       grid[y:y + 28, x:x + 28] = samples[j, n]
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
