@@ -20,6 +20,7 @@ import os
 
 from absl import app, flags
 
+from gmn_jax.config import Config, first_scored_step
 from gmn_jax.evaluate import paired, paper
 
 BASELINE = flags.DEFINE_string("baseline", None, "The baseline's metrics.jsonl, "
@@ -56,10 +57,11 @@ def compare_evaluations(baseline: str, run: str) -> str:
         f"No C_test has per-episode NLLs in both {baseline} ({sorted(base)}) "
         f"and {run} ({sorted(other)}): evaluate both with --save_nlls and "
         "the same --seed.")
-  conditional = any(r.get("config", {}).get("pseudo_input") is False
-                    for r in records)
+  configs = [Config.from_dict(r["config"]) for r in records if "config" in r]
+  first = lambda c: max((first_scored_step(cfg, c) for cfg in configs),
+                        default=0)
   return paired.episode_markdown(paired.episode_differences(
-      base, other, paper.COLUMNS, conditional=conditional))
+      base, other, paper.COLUMNS, first=first))
 
 
 def compare_logs(baseline: str, run: str) -> str:

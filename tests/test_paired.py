@@ -74,7 +74,7 @@ def test_episode_differences_cancel_the_episodes(tmp_path):
   # A conditional model is scored from t = C_test, as in Table 1.
   scored = paired.episode_differences(
       paired.read_nlls(str(tmp_path / "a")), paired.read_nlls(str(tmp_path / "b")),
-      [0, 1, 19], conditional=True)
+      [0, 1, 19], first=lambda c: c)
   assert [(r["c_test"], r["t"]) for r in scored] == [(1, 1), (1, 19)]
   (tmp_path / "b" / "provenance.json").write_text(
       json.dumps({"seed": 1234, "config": {"pseudo_input": False}}))

@@ -23,7 +23,9 @@ def conditional_sample_grid(context: np.ndarray, samples: np.ndarray,
     y = n * cell
     if n:
       grid[y:y + 28, 0:28] = context[n - 1]
-    for j in range(s if n >= first_row else 0):
+    if n < first_row:
+      continue
+    for j in range(s):
       x = (j + 2) * cell
       grid[y:y + 28, x:x + 28] = samples[j, n]
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

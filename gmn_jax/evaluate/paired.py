@@ -66,20 +66,19 @@ def read_nlls(eval_dir: str) -> dict:
 
 
 def episode_differences(baseline: dict, run: dict, ts,
-                        conditional: bool = False) -> list:
+                        first=lambda c_test: 0) -> list:
   """run minus baseline per test episode (read_nlls' dicts), for each C_test
-  both hold and each t in `ts`: dicts of c_test, t, episodes, the mean
-  difference and its standard error. Episodes pair up by index, so both
-  evaluations must share --seed; the shorter one's episode count is used.
-  `conditional`: a conditional model is scored only from t = C_test (its
-  saved NLLs at t < C_test are of predictions it is never asked for)."""
+  both hold and each t in `ts` from first(C_test) on: dicts of c_test, t,
+  episodes, the mean difference and its standard error. Episodes pair up by
+  index, so both evaluations must share --seed; the shorter one's episode
+  count is used. `first`: the first scored t (config.first_scored_step); a
+  conditional model's saved NLLs before it are of predictions it is never
+  asked for."""
   rows = []
   for c in sorted(set(baseline) & set(run)):
     n = min(len(baseline[c]), len(run[c]))
     d = run[c][:n] - baseline[c][:n]  # [episodes, T]
-    for t in ts:
-      if conditional and t < c:
-        continue
+    for t in (t for t in ts if t >= first(c)):
       diff, stderr = mean_and_stderr(d[:, t])
       rows.append({"c_test": c, "t": t, "episodes": n, "diff": diff,
                    "stderr": stderr})
