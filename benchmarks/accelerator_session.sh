@@ -12,6 +12,8 @@
 #               (default 21000: standard errors under 0.3 nats), full float32,
 #               $EVAL_BATCH episodes per call (default 32), no classification,
 #               per-episode NLLs saved; $EVAL_FLAGS adds flags. Into RUNS/NAME/eval.
+#   eval:NAME@S the same with S importance samples, into RUNS/NAME/eval_sS (S = 100
+#               and 1000 on the same episodes pair the estimators).
 #   trace       benchmarks/profile_step.py --trace (the train step's kernels).
 #   bench       benchmarks/benchmark.py --quick.
 # RUNS/data/omniglot28 holds the data arrays. SECONDS is this call's budget: keep
@@ -39,6 +41,8 @@ $PY -c "import gmn_jax.train" || exit 3  # nothing else can work
 trained=() names=()
 for task in "$@"; do
   name=${task#*:} start=$(date +%s) budget=$(left)
+  name=${name%@*} samples=${task##*@} eval=eval
+  [[ $task == *@* ]] && eval=eval_s$samples
   if (( budget < 10 )); then echo "$task: skipped, ${budget} s left"; continue; fi
   case $task in
     train:*)
@@ -53,13 +57,15 @@ for task in "$@"; do
       source=(--params="pretrained/$name.msgpack")
       [[ -d $RUNS/$name/checkpoints ]] && source=(--workdir="$RUNS/$name")
       mkdir -p "$RUNS/$name"
+      extra=()
+      [[ $eval != eval ]] && extra=(--num_samples="$samples")
       JAX_DEFAULT_MATMUL_PRECISION=highest timeout -k 5 "$budget" \
           $PY experiments/evaluate.py "${source[@]}" --model_name="$name" \
-          --output_dir="$RUNS/$name/eval" --num_episodes="${EVAL_EPISODES:-21000}" \
+          --output_dir="$RUNS/$name/$eval" --num_episodes="${EVAL_EPISODES:-21000}" \
           --batch="${EVAL_BATCH:-32}" --num_tasks=0 --save_nlls ${EVAL_FLAGS:-} \
-          > "$RUNS/$name/eval.log" 2>&1
+          "${extra[@]}" > "$RUNS/$name/$eval.log" 2>&1
       echo "$task: rc=$? $(( $(date +%s) - start )) s"
-      grep -E "^\| $name |Error" "$RUNS/$name/eval.log" | tail -n 3
+      grep -E "^\| $name |Error" "$RUNS/$name/$eval.log" | tail -n 3
       names+=("$name") ;;
     trace)
       timeout -k 5 "$budget" $PY benchmarks/profile_step.py --trace \
@@ -78,7 +84,7 @@ for task in "$@"; do
 done
 
 for name in $(printf '%s\n' "${names[@]}" | sort -u); do
-  files=$(cd "$RUNS" && ls -d "$name"/*.json* "$name"/*.log "$name"/eval 2> /dev/null)
+  files=$(cd "$RUNS" && ls -d "$name"/*.json* "$name"/*.log "$name"/eval* 2> /dev/null)
   if [[ " ${trained[*]} " == *" $name "* ]]; then
     last=$(ls "$RUNS/$name/checkpoints" | grep -E '^[0-9]+$' | sort -n | tail -n 1)
     files="$files $name/checkpoints/$last"

@@ -11,7 +11,7 @@ mkdir -p "$RUNS"
 for first in "$FROM"/*.tar.part_aa; do
   [[ -e $first ]] || continue
   name=$(basename "$first" .tar.part_aa)
-  rm -f "$RUNS/$name/train.log" "$RUNS/$name/eval.log"
+  rm -f "$RUNS/$name"/*.log
   cat "$FROM/$name".tar.part_* | tar xf - -C "$RUNS"
   mkdir -p "$LOCAL/$name"
   for f in "$RUNS/$name"/*.log; do

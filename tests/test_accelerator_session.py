@@ -29,9 +29,10 @@ def test_a_call_trains_evaluates_and_comes_back(tmp_path):
   (runs / "data").mkdir(parents=True)
   out.mkdir()
   os.symlink(omniglot.default_data_dir(), runs / "data" / "omniglot28")
-  log = session(out, runs, 600, "train:smoke", "eval:smoke", "eval:vae",
-                "nonsense")
+  log = session(out, runs, 600, "train:smoke", "eval:smoke", "eval:smoke@3",
+                "eval:vae", "nonsense")
   assert "train:smoke: rc=0" in log and "eval:smoke: rc=0" in log
+  assert "eval:smoke@3: rc=0" in log
   assert "nonsense: unknown task" in log
   # Only a run that trained brings its checkpoint back; an evaluation of
   # pretrained/vae.msgpack brings its table.
@@ -45,6 +46,10 @@ def test_a_call_trains_evaluates_and_comes_back(tmp_path):
   assert vae[0]["steps"] == "90750" and float(vae[0]["nll"]) > 0
   nlls = np.load(local / "smoke" / "eval" / "nlls_c1.npy", allow_pickle=False)
   assert nlls.shape == (2, 20) and np.isfinite(nlls).all()
+  # eval:NAME@S: the same episodes with S samples, beside the first.
+  provenance = (local / "smoke" / "eval_s3" / "provenance.json").read_text()
+  assert '"num_samples": 3' in provenance
+  assert np.load(local / "smoke" / "eval_s3" / "nlls_c1.npy").shape == (2, 20)
   assert "step 6/6" in (local / "smoke" / "train.log").read_text()
   assert '"abc1234"' in (local / "smoke" / "provenance.json").read_text()
 
