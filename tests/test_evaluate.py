@@ -260,3 +260,31 @@ def test_bound_split_without_a_table_row_shows_na():
   lines = results.bound_split(table, {"avg_c2": lat})
   assert [l.split(" | ")[2] for l in lines[2:]] == ["2", "19"]
   assert lines[2].split(" | ")[7] == "7.5"  # 90.0 - 82.5
+
+
+def test_more_samples_rows_pair_table1_with_its_importance_samples_runs(
+    tmp_path):
+  """results/README's tighter table comes from the importance_samples
+  ablation's pairs, and only from pairs of Table 1's checkpoint and seed."""
+  from gmn_jax.config import Config
+  rng = np.random.default_rng(3)
+  nlls = 90 + 10 * rng.normal(size=(300, 20))
+  record = {"config": Config().to_dict(), "seed": 1234, "steps": 90750}
+  rows = table1.summarize("gmn_c2", Config(), 1, nlls, 90750)
+  folder = tmp_path / "gmn_c2"
+  folder.mkdir()
+  (folder / "provenance.json").write_text(json.dumps(
+      {**record, "num_samples": 100}))
+  assert results.more_samples_rows(str(tmp_path), rows) == []
+  for s, v in ((100, nlls[:50]), (1000, nlls[:50] - 2.0)):
+    d = tmp_path / results.IMPORTANCE_SAMPLES / f"gmn_c2_s{s}"
+    d.mkdir(parents=True)
+    np.save(d / "nlls_c1.npy", v)
+    (d / "provenance.json").write_text(json.dumps({**record, "num_samples": s}))
+  out = results.more_samples_rows(str(tmp_path), rows)
+  np.testing.assert_allclose([r["nll"] for r in out],
+                             [float(r["nll"]) - 2.0 for r in rows], atol=1e-9)
+  (d / "provenance.json").write_text(json.dumps(
+      {**record, "num_samples": 1000, "seed": 7}))
+  with pytest.raises(ValueError, match="seed 1234"):
+    results.more_samples_rows(str(tmp_path), rows)

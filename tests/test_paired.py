@@ -100,3 +100,34 @@ def test_episode_markdown_leaves_unscored_cells_blank():
   assert lines[0] == "| C_test | episodes | t = 1 | t = 2 |"
   assert lines[2:] == ["| 1 | 5 | +1.00 ± 0.10 |  |",
                        "| 2 | 5 |  | +2.00 ± 0.20 |"]
+
+
+def test_corrected_rows_move_each_cell_by_the_paired_shift():
+  """Table 1 rows on E episodes, moved by run - baseline on their first n:
+  on the same episodes the result is the run's own mean; cells the run does
+  not score are left out; the paper's difference follows the new value."""
+  from gmn_jax.config import Config
+  from gmn_jax.evaluate import table1
+  rng = np.random.default_rng(2)
+  nlls = 90 + 10 * rng.normal(size=(400, 20))
+  tighter = nlls[:100] - 1.5 + 0.3 * rng.normal(size=(100, 20))
+  conditional = Config(pseudo_input=False)
+  rows = table1.summarize("gmn_c2_conditional", conditional, 2, nlls, 7)
+  out = paired.corrected_rows(rows, {2: nlls[:100]}, {2: tighter},
+                              first=lambda c: c)
+  assert [r["t"] for r in out] == list(range(2, 20))
+  shift = (tighter - nlls[:100]).mean(0)
+  np.testing.assert_allclose([r["nll"] for r in out],
+                             nlls.mean(0)[2:] + shift[2:], atol=0.011)  # rounded twice
+  assert all(r["stderr"] >= float(s["stderr"]) for r, s in zip(out, rows))
+  listed = [r for r in out if r["paper"] != ""]
+  assert len(listed) == 6
+  np.testing.assert_allclose([r["diff"] for r in listed],
+                             [r["nll"] - r["paper"] for r in listed], atol=0.01)
+  # Rows measured on exactly the paired episodes become the run's means.
+  same = table1.summarize("gmn_c2_conditional", conditional, 2, nlls[:100], 7)
+  np.testing.assert_allclose(
+      [r["nll"] for r in paired.corrected_rows(same, {2: nlls[:100]},
+                                               {2: tighter})],
+      tighter.mean(0)[2:], atol=0.011)
+  assert paired.corrected_rows(rows, {1: nlls}, {1: tighter}) == []

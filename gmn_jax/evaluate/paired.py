@@ -85,6 +85,32 @@ def episode_differences(baseline: dict, run: dict, ts,
   return rows
 
 
+def corrected_rows(rows: list, baseline: dict, run: dict,
+                   first=lambda c_test: 0) -> list:
+  """Table 1 rows (table1.summarize's, or read from its CSV), measured with
+  the baseline's estimator, moved by the paired mean of run minus baseline
+  (read_nlls' dicts of the same --seed, whose episodes are the first of the
+  rows' own): each cell as the run's estimator (say, more importance samples)
+  would give it on the rows' episodes. The standard error combines both,
+  sqrt(se_rows^2 + se_diff^2), conservatively: the two means share episodes.
+  Cells without a paired difference are left out."""
+  length = min(a.shape[1] for a in (*baseline.values(), *run.values()))
+  diffs = {(d["c_test"], d["t"]): d for d in episode_differences(
+      baseline, run, range(length), first)}
+  out = []
+  for r in rows:
+    d = diffs.get((int(r["c_test"]), int(r["t"])))
+    if d is None:
+      continue
+    nll = float(r["nll"]) + d["diff"]
+    out.append({**r, "nll": round(nll, 2),
+                "stderr": round(float(np.hypot(float(r["stderr"]),
+                                               d["stderr"])), 2),
+                "diff": "" if r["paper"] == "" else
+                round(nll - float(r["paper"]), 2)})
+  return out
+
+
 def episode_markdown(rows: list) -> str:
   ts = sorted({r["t"] for r in rows})
   lines = ["| C_test | episodes | " + " | ".join(f"t = {t}" for t in ts) + " |",
