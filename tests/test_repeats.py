@@ -1,0 +1,51 @@
+"""Splitting NLLs by whether x_t repeats an earlier image of its episode."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from gmn_jax.config import Config
+from gmn_jax import data
+from gmn_jax.evaluate import repeats
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_repeated_marks_exact_copies_of_earlier_images_only():
+  a, b, c = (np.full(4, v) for v in (0, 1, 2))
+  x = np.stack([np.stack([a, b, a, c, b, b]), np.stack([a, a, a, a, a, a])])
+  np.testing.assert_array_equal(repeats.repeated(x), [
+      [False, False, True, False, True, True],
+      [False, True, True, True, True, True]])
+
+
+def test_split_averages_each_group_apart():
+  nlls = np.array([[90.0, 30.0], [80.0, 80.0], [70.0, 28.0], [60.0, 82.0]])
+  rep = np.array([[False, True], [False, False], [False, True], [False, False]])
+  rows = repeats.split(nlls, rep, [0, 1])
+  assert rows[0]["share"] == 0.0 and rows[0]["repeat"] is None
+  assert rows[1]["share"] == 0.5
+  np.testing.assert_allclose([rows[1]["repeat"][0], rows[1]["novel"][0],
+                              rows[1]["all"][0]], [29.0, 81.0, 55.0])
+  assert "| 1 | 1 | 0.50 | 29.0 ± 1.0 | 81.0 ± 1.0 | 55.0 ± 15.0 |" in \
+      repeats.markdown({1: rows})
+
+
+def test_the_script_draws_the_evaluations_episodes_again(tmp_path):
+  """Episodes come back from the recorded seed: an NLL of 0 planted on every
+  repeat and 100 elsewhere splits cleanly; a conditional model from t = C."""
+  spec = data.EpisodeSpec(20, 2, conditional=True)
+  x = data.test_episodes(data.load_split("test").images, spec, 30, seed=7)
+  rep = repeats.repeated(x)
+  np.save(tmp_path / "nlls_c2.npy", np.where(rep, 0.0, 100.0))
+  (tmp_path / "provenance.json").write_text(json.dumps(
+      {"model": "m", "seed": 7, "config": Config(pseudo_input=False).to_dict()}))
+  out = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "repeats.py"),
+       f"--eval_dir={tmp_path}"], capture_output=True, text=True, check=True)
+  lines = [l for l in out.stdout.splitlines() if l.startswith("| 2 |")]
+  assert [l.split(" | ")[1] for l in lines] == ["2", "3", "4", "5", "10", "19"]
+  row = next(l for l in lines if l.startswith("| 2 | 19 |"))
+  assert f"| {rep[:, 19].mean():.2f} | 0.0 ± 0.0 | 100.0 ± 0.0 |" in row
