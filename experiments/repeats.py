@@ -42,7 +42,8 @@ def main(argv):
     x = test_episodes(images, spec, len(v), record["seed"])
     ts = [t for t in paper.COLUMNS if first_scored_step(config, c) <= t < v.shape[1]]
     rows[c] = repeats.split(v, repeats.repeated(x), ts)
-  print(f"{record.get('model', '?')}, {len(v)} episodes per C_test, "
+  episodes = len(next(iter(nlls.values())))
+  print(f"{record.get('model', '?')}, {episodes} episodes per C_test, "
         f"{record.get('num_samples', '?')} importance samples:\n")
   print(repeats.markdown(rows))
 

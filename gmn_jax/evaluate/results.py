@@ -137,6 +137,12 @@ def more_samples_rows(results_dir: str, rows: list,
   return out
 
 
+def claim_lines(claims: list) -> list:
+  """qualitative_claims' (claim, holds) as a markdown checklist."""
+  return [f"- [{'?' if holds is None else 'x' if holds else ' '}] {claim}"
+          for claim, holds in claims]
+
+
 TOLERANCE = 1.5  # nats from the paper: the project's reproduction target
 
 
@@ -246,9 +252,7 @@ def write_overview(results_dir: str) -> str:
   lines += [f"- {line}" for line in paper_agreement(rows)
             + change_since_earlier(rows, earlier)]
   lines += ["", "## The paper's qualitative claims, on this table", ""]
-  for claim, holds in qualitative_claims(rows, earlier):
-    lines.append(f"- [{'x' if holds else ' '}] {claim}" if holds is not None
-                 else f"- [?] {claim}")
+  lines += claim_lines(qualitative_claims(rows, earlier))
   tighter = more_samples_rows(results_dir, rows)
   if tighter:
     table1.write_csv(os.path.join(results_dir,
@@ -263,9 +267,7 @@ def write_overview(results_dir: str) -> str:
         "paper does not say how many samples its numbers took. Also in "
         f"`table1_s{MORE_SAMPLES}.csv`.", ""]
     lines += [f"- {line}" for line in paper_agreement(tighter)]
-    lines += [f"- [{'x' if holds else ' '}] {claim}"
-              for claim, holds in qualitative_claims(tighter)
-              if holds is not None]
+    lines += claim_lines(qualitative_claims(tighter))
   latents = {m: _json(os.path.join(results_dir, m, "latent.json"))
              for m in trained
              if os.path.exists(os.path.join(results_dir, m, "latent.json"))}
