@@ -6,12 +6,19 @@ image of its episode (gmn_jax.evaluate.repeats).
 
 The folder is what `experiments/evaluate.py --save_nlls` wrote; its
 provenance.json gives the seed and the model's config, from which the same
-test episodes are drawn again.
+test episodes are drawn again. With --params (the evaluated model's export,
+attention models only), also where the shared controller's matchers look at
+their last pass: the mean attention a repeat puts on its earlier copies.
 """
 import json
 import os
 
+import jax
+import numpy as np
 from absl import app, flags
+
+import gmn_jax
+from gmn_jax import model
 
 from gmn_jax.config import Config, first_scored_step
 from gmn_jax.data import EpisodeSpec, load_split, test_episodes
@@ -19,7 +26,21 @@ from gmn_jax.evaluate import paired, paper, repeats
 
 EVAL_DIR = flags.DEFINE_string("eval_dir", None, "An evaluation folder with "
                                "nlls_c<C>.npy and provenance.json.")
+PARAMS = flags.DEFINE_string("params", None, "The evaluated model's params "
+                              "export (gmn_jax.save_params), for the attention "
+                              "on the copies.")
 flags.mark_flag_as_required("eval_dir")
+
+MATCHERS = ("recognition", "generative")
+
+
+def last_pass_attention(params, config, x: np.ndarray) -> dict:
+  """x: [E, T, 784] -> {matcher: [E, T, M]} attention at the last pass."""
+  fn = jax.jit(jax.vmap(lambda e, m: model.attention_weights(
+      params, config, e, m)[-1], in_axes=(0, None)), static_argnums=1)
+  return {m: np.concatenate([np.asarray(fn(x[i:i + 50], m))
+                             for i in range(0, len(x), 50)])
+          for m in MATCHERS}
 
 
 def main(argv):
@@ -35,17 +56,32 @@ def main(argv):
     raise app.UsageError(f"No nlls_c<C>.npy in {EVAL_DIR.value}: evaluate "
                          "with --save_nlls.")
   config = Config.from_dict(record["config"])
+  params = None
+  if PARAMS.value:
+    params, params_config, _ = gmn_jax.load_params(PARAMS.value)
+    if params_config != config:
+      raise app.UsageError(
+          f"{PARAMS.value} holds a model of config {params_config}, but "
+          f"{EVAL_DIR.value} evaluated {config}: pass the export of the "
+          "evaluated model.")
+    if config.matching != "attention":
+      raise app.UsageError(f"{PARAMS.value} is an {config.matching!r} model, "
+                           "which attends to no slot: leave out --params.")
   images = load_split("test").images
-  rows = {}
+  rows, weights = {}, {}
   for c, v in nlls.items():
     spec = EpisodeSpec(v.shape[1], c, conditional=not config.pseudo_input)
     x = test_episodes(images, spec, len(v), record["seed"])
     ts = [t for t in paper.COLUMNS if first_scored_step(config, c) <= t < v.shape[1]]
     rows[c] = repeats.split(v, repeats.repeated(x), ts)
+    if params is not None:
+      weights[c] = {m: repeats.weight_on_copies(a, x, int(config.pseudo_input))
+                    for m, a in last_pass_attention(
+                        params, config, x.astype(np.float32)).items()}
   episodes = len(next(iter(nlls.values())))
   print(f"{record.get('model', '?')}, {episodes} episodes per C_test, "
         f"{record.get('num_samples', '?')} importance samples:\n")
-  print(repeats.markdown(rows))
+  print(repeats.markdown(rows, weights or None))
 
 
 if __name__ == "__main__":

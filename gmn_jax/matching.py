@@ -104,10 +104,12 @@ def unit_rows(x: jax.Array) -> jax.Array:
                                        1e-24))
 
 
-def _attention_read(p: dict, matcher: dict, query_input: jax.Array,
-                    memory: Memory, mask: jax.Array, num_passes: int,
-                    similarity: str = "dot"):
-  """query_input: [N, Q], mask: [N, M] -> [N, 288 + state]."""
+def _attention_passes(p: dict, matcher: dict, query_input: jax.Array,
+                      memory: Memory, mask: jax.Array, num_passes: int,
+                      similarity: str = "dot", keep_attention: bool = False):
+  """query_input: [N, Q], mask: [N, M] -> (h [N, S] after the last update,
+  the last read-out r [N, 288], each pass's attention [K, N, M] where
+  keep_attention, else None)."""
   h0 = jnp.broadcast_to(p["h0"], (mask.shape[0], p["h0"].shape[0]))
   cosine = similarity == "cosine"
   keys = unit_rows(memory.keys) if cosine else memory.keys
@@ -121,12 +123,34 @@ def _attention_read(p: dict, matcher: dict, query_input: jax.Array,
     a = masked_softmax(strength * ((unit_rows(q) if cosine else q) @ keys.T),
                        mask)
     r = a @ memory.prototypes
-    return (layers.gru(p["gru"], h, r), r), None
+    return (layers.gru(p["gru"], h, r), r), (a if keep_attention else None)
 
   r0 = jnp.zeros((mask.shape[0], memory.prototypes.shape[-1]))
-  (h, r), _ = jax.lax.scan(one_pass, (h0, r0), None, length=num_passes,
-                           unroll=UNROLL_PASSES)
+  (h, r), attention = jax.lax.scan(one_pass, (h0, r0), None,
+                                   length=num_passes, unroll=UNROLL_PASSES)
+  return h, r, attention
+
+
+def _attention_read(p: dict, matcher: dict, query_input: jax.Array,
+                    memory: Memory, mask: jax.Array, num_passes: int,
+                    similarity: str = "dot"):
+  """query_input: [N, Q], mask: [N, M] -> [N, 288 + state]."""
+  h, r, _ = _attention_passes(p, matcher, query_input, memory, mask,
+                              num_passes, similarity)
   return jnp.concatenate([r, h], -1)
+
+
+def attention_weights(p: dict, matcher: str, query_input: jax.Array,
+                      memory: Memory, mask: jax.Array, config: Config,
+                      num_passes: int) -> jax.Array:
+  """Where controller `p`'s matcher looks in each pass: [N, Q], [N, M] ->
+  [K, N, M] attention weights (each row sums to 1 over its visible slots)."""
+  if config.matching != "attention":
+    raise ValueError(f"{config.matching!r} matching has no attention "
+                     "weights; only matching='attention' does.")
+  return _attention_passes(p, p[matcher], query_input, memory, mask,
+                           num_passes, config.similarity,
+                           keep_attention=True)[2]
 
 
 def _average_read(p: dict, memory: Memory, mask: jax.Array):

@@ -118,3 +118,21 @@ def generator_logits(params: dict, config: Config, ctx: Context,
         config.num_passes)
     inputs = jnp.concatenate([z, read], -1)
   return decoder.decode(params["decoder"], inputs)
+
+
+def attention_weights(params: dict, config: Config, x: jax.Array,
+                      matcher: str) -> jax.Array:
+  """x: [T, 784] -> [K, T, M]: where the shared controller's "recognition"
+  or "generative" matcher looks, in each of its K passes, when x_t is
+  scored given X_<t (slot 0 is the pseudo-input where there is one). The
+  generative matcher is queried with z = the mean of q(z | x_t, X_<t)."""
+  if matcher not in ("recognition", "generative"):
+    raise ValueError(f"matcher={matcher!r}; the shared controller's are "
+                     "'recognition' and 'generative'.")
+  feats = encoder.encode(params["encoder"], x)
+  ctx = condition(params, config, feats, jnp.arange(x.shape[0]))
+  query = feats if matcher == "recognition" else \
+      posterior(params, config, ctx, feats).mean
+  return matching.attention_weights(params["controller"], matcher, query,
+                                    ctx.memory, ctx.mask, config,
+                                    config.num_passes)

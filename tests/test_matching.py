@@ -114,3 +114,31 @@ def test_unit_rows_norms_and_finite_gradient_at_zero():
                              atol=1e-7)
   g = jax.grad(lambda x: jnp.sum(matching.unit_rows(x)[:, 0]))(x)
   assert np.all(np.isfinite(g))
+
+
+def test_attention_weights_are_what_the_read_out_reads():
+  """matching.attention_weights' last pass, applied to the prototypes, gives
+  the read-out r; each row sums to 1 over its visible slots; an average
+  model has no weights to give."""
+  from gmn_jax import model
+  from gmn_jax.config import FEATURE_DIM, Config
+  cfg = Config()
+  params = model.init_params(jax.random.key(0), cfg)
+  controller = params["controller"]
+  k1, k2 = jax.random.split(jax.random.key(1))
+  feats = jax.random.normal(k1, (6, FEATURE_DIM))
+  z = jax.random.normal(k2, (6, cfg.latent_dim))
+  memory = matching.build_memory(controller, feats)
+  mask = matching.visible_slots(jnp.arange(6), 7, True)
+  a = matching.attention_weights(controller, "generative", z, memory, mask,
+                                 cfg, cfg.num_passes)
+  assert a.shape == (cfg.num_passes, 6, 7)
+  np.testing.assert_allclose(a.sum(-1), 1.0, rtol=1e-5)
+  assert np.all(np.asarray(a)[:, ~np.asarray(mask)] == 0)
+  read = matching.matching_readout(controller, "generative", z, memory, mask,
+                                   cfg, cfg.num_passes)
+  np.testing.assert_allclose(a[-1] @ memory.prototypes, read[:, :FEATURE_DIM],
+                             rtol=1e-5, atol=1e-6)
+  with pytest.raises(ValueError, match="no attention"):
+    matching.attention_weights(controller, "generative", z, memory, mask,
+                               Config(matching="average"), 1)

@@ -49,3 +49,36 @@ def test_the_script_draws_the_evaluations_episodes_again(tmp_path):
   assert [l.split(" | ")[1] for l in lines] == ["2", "3", "4", "5", "10", "19"]
   row = next(l for l in lines if l.startswith("| 2 | 19 |"))
   assert f"| {rep[:, 19].mean():.2f} | 0.0 ± 0.0 | 100.0 ± 0.0 |" in row
+
+
+def test_weight_on_copies_sums_the_attention_on_earlier_copies_only():
+  a, b = np.zeros(4), np.ones(4)
+  x = np.stack([np.stack([a, b, a, a])])  # x_2 and x_3 repeat x_0
+  attention = np.zeros((1, 4, 5))  # slot 0: a pseudo-input
+  attention[0, 2] = [0.1, 0.6, 0.3, 0.0, 0.0]
+  attention[0, 3] = [0.0, 0.2, 0.1, 0.5, 0.2]  # the copies: slots 1 and 3
+  w = repeats.weight_on_copies(attention, x, offset=1)
+  np.testing.assert_allclose(w[0, 2:], [0.6, 0.7])
+  assert np.isnan(w[0, :2]).all()
+
+
+def test_the_script_reads_attention_from_the_evaluated_models_params(tmp_path):
+  """--params: the attention columns, from the export of the model the
+  folder evaluated, and an error naming the mismatch otherwise."""
+  import gmn_jax
+  from conftest import small_config
+  import jax
+  config = small_config()
+  gmn_jax.save_params(str(tmp_path / "p.msgpack"),
+                      gmn_jax.init_params(jax.random.key(0), config), config)
+  np.save(tmp_path / "nlls_c1.npy", np.full((4, 20), 90.0))
+  (tmp_path / "provenance.json").write_text(json.dumps(
+      {"model": "m", "seed": 3, "config": config.to_dict()}))
+  script = [sys.executable, os.path.join(ROOT, "experiments", "repeats.py"),
+            f"--eval_dir={tmp_path}", f"--params={tmp_path / 'p.msgpack'}"]
+  out = subprocess.run(script, capture_output=True, text=True, check=True)
+  assert "generative attention on the copies" in out.stdout
+  (tmp_path / "provenance.json").write_text(json.dumps(
+      {"model": "m", "seed": 3, "config": Config().to_dict()}))
+  bad = subprocess.run(script, capture_output=True, text=True)
+  assert bad.returncode != 0 and "pass the export of the evaluated" in bad.stderr

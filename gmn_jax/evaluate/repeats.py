@@ -10,10 +10,26 @@ import numpy as np
 from gmn_jax.evaluate import paired
 
 
+def earlier_copies(x: np.ndarray) -> np.ndarray:
+  """x: [E, T, D] -> [E, T, T] bool: x[e, s] with s < t is a copy of x[e, t]."""
+  same = np.all(x[:, :, None, :] == x[:, None, :, :], axis=-1)
+  return np.tril(same, k=-1)
+
+
 def repeated(x: np.ndarray) -> np.ndarray:
   """x: [E, T, D] -> [E, T] bool: x[e, t] equals some x[e, s] with s < t."""
-  same = np.all(x[:, :, None, :] == x[:, None, :, :], axis=-1)  # [E, T, T]
-  return np.tril(same, k=-1).any(-1)
+  return earlier_copies(x).any(-1)
+
+
+def weight_on_copies(attention: np.ndarray, x: np.ndarray,
+                     offset: int) -> np.ndarray:
+  """attention: [E, T, M] (query x_t over the memory's slots, image s in slot
+  s + offset), x: [E, T, D] -> [E, T]: the attention x_t puts on the earlier
+  copies of itself; NaN where x_t repeats no earlier image."""
+  copies = earlier_copies(x)
+  t = x.shape[1]
+  w = (attention[..., offset:offset + t] * copies).sum(-1)
+  return np.where(copies.any(-1), w, np.nan)
 
 
 def split(nlls: np.ndarray, repeats: np.ndarray, ts) -> list:
@@ -27,12 +43,22 @@ def split(nlls: np.ndarray, repeats: np.ndarray, ts) -> list:
            "all": group(nlls[:, t])} for t in ts]
 
 
-def markdown(rows_by_c_test: dict) -> str:
-  """{C_test: split(...)} -> one table, a line per (C_test, t)."""
+def markdown(rows_by_c_test: dict, weights_by_c_test: dict = None) -> str:
+  """{C_test: split(...)} -> one table, a line per (C_test, t); with
+  {C_test: {matcher: weight_on_copies(...)}}, a column per matcher: the mean
+  over repeats of the attention on their copies."""
   cell = lambda v: "n/a" if v is None else f"{v[0]:.1f} ± {v[1]:.1f}"
+  matchers = sorted({m for w in (weights_by_c_test or {}).values() for m in w})
   lines = ["| C_test | t | share of repeats | NLL of repeats | NLL of novel "
-           "images | NLL of all |", "|---|---|---|---|---|---|"]
+           "images | NLL of all |" + "".join(
+               f" {m} attention on the copies |" for m in matchers),
+           "|---|---|---|---|---|---|" + "---|" * len(matchers)]
   for c, rows in sorted(rows_by_c_test.items()):
-    lines += [f"| {c} | {r['t']} | {r['share']:.2f} | {cell(r['repeat'])} | "
-              f"{cell(r['novel'])} | {cell(r['all'])} |" for r in rows]
+    for r in rows:
+      w = [weights_by_c_test[c][m][:, r["t"]] for m in matchers]
+      lines.append(
+          f"| {c} | {r['t']} | {r['share']:.2f} | {cell(r['repeat'])} | "
+          f"{cell(r['novel'])} | {cell(r['all'])} |" + "".join(
+              " n/a |" if np.isnan(v).all() else f" {np.nanmean(v):.2f} |"
+              for v in w))
   return "\n".join(lines)
