@@ -131,6 +131,15 @@ def bench_sequential(params, x, reps, length=10):
           "speedup": t_slow / t_fast}
 
 
+def write_result(path: str, record: dict) -> None:
+  """record and the commit as JSON at path. The commit is read first: opening
+  the file truncates it, and a tracked results file would mark the tree
+  dirty."""
+  record = {**record, "commit": git_commit()}
+  with open(path, "w") as f:
+    json.dump(record, f, indent=2)
+
+
 def device_name() -> str:
   """The results file's name: "cpu", or the accelerator's kind."""
   device = jax.devices()[0]

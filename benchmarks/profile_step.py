@@ -238,11 +238,10 @@ def trace_main(copy_to: str = None, blocks: int = None):
     for kind, k in traced["by_kind"].items():
       print(f"  {k['ms_per_step']:.3f} ms  x{k['per_step']:.0f}  {kind}")
   path = os.path.join(HERE, "results", f"trace_{benchmark.device_name()}.json")
-  with open(path, "w") as f:
-    json.dump({"device": jax.devices()[0].device_kind,
-               "jax_version": jax.__version__, "commit": benchmark.git_commit(),
-               "xla_flags": os.environ.get("XLA_FLAGS", ""), **result}, f,
-              indent=2)
+  benchmark.write_result(path, {"device": jax.devices()[0].device_kind,
+                                "jax_version": jax.__version__,
+                                "xla_flags": os.environ.get("XLA_FLAGS", ""),
+                                **result})
   print(f"wrote {path}")
 
 
@@ -290,9 +289,8 @@ def main():
     print(f"| {name} | {rows[name.strip()]:.1f} |")
   device = jax.devices()[0]
   path = os.path.join(HERE, "results", f"profile_{benchmark.device_name()}.json")
-  with open(path, "w") as f:
-    json.dump({"device": device.device_kind, "jax_version": jax.__version__,
-               "commit": benchmark.git_commit(), "ms": rows}, f, indent=2)
+  benchmark.write_result(path, {"device": device.device_kind,
+                                "jax_version": jax.__version__, "ms": rows})
   benchmark.write_readme()
   print(f"wrote {path} and benchmarks/README.md")
 

@@ -115,12 +115,10 @@ def main():
           f"{np.median(row['ms_per_step']):.0f} | {row['ratio_to_default']:.3f} |")
   path = os.path.join(HERE, "results",
                       f"xla_flags_{benchmark.device_name()}.json")
-  with open(path, "w") as f:
-    json.dump({"device": info[""].get("device"),
-               "jax_version": info[""].get("jax_version"),
-               "commit": benchmark.git_commit(), "rounds": args.rounds,
-               "blocks": args.blocks, "steps": args.steps, "flag_sets": rows},
-              f, indent=2)
+  benchmark.write_result(path, {
+      "device": info[""].get("device"),
+      "jax_version": info[""].get("jax_version"), "rounds": args.rounds,
+      "blocks": args.blocks, "steps": args.steps, "flag_sets": rows})
   benchmark.write_readme()
   print(f"wrote {path} and benchmarks/README.md")
 

@@ -19,3 +19,19 @@ def test_xla_flags_ratios_cancel_the_machines_drift():
   assert r[""] == 1.0
   np.testing.assert_allclose([r["--a"], r["--b"]], [1.1, 0.9])
   assert np.isnan(r["--bad"])
+
+
+def test_results_record_the_commit_read_before_the_file_is_truncated(
+    tmp_path, monkeypatch):
+  """Opening a tracked results file empties it, which git sees as a change:
+  the commit must be read first or every rerun records "-dirty"."""
+  import json
+  import benchmark
+  path = tmp_path / "result.json"
+  path.write_text('{"old": 1}')
+  seen = []
+  monkeypatch.setattr(benchmark, "git_commit",
+                      lambda: seen.append(path.read_text()) or "abc1234")
+  benchmark.write_result(str(path), {"ms": 2.0})
+  assert seen == ['{"old": 1}']
+  assert json.loads(path.read_text()) == {"ms": 2.0, "commit": "abc1234"}
