@@ -8,7 +8,9 @@ The folder is what `experiments/evaluate.py --save_nlls` wrote; its
 provenance.json gives the seed and the model's config, from which the same
 test episodes are drawn again. With --params (the evaluated model's export,
 attention models only), also where the shared controller's matchers look at
-their last pass: the mean attention a repeat puts on its earlier copies.
+their last pass (the mean attention a repeat puts on its earlier copies), and
+the ELBO's two parts, KL and reconstruction, for repeats and novel images
+(one sample of z each, gmn_jax.evaluate.latent).
 """
 import json
 import os
@@ -22,7 +24,7 @@ from gmn_jax import model
 
 from gmn_jax.config import Config, first_scored_step
 from gmn_jax.data import EpisodeSpec, load_split, test_episodes
-from gmn_jax.evaluate import paired, paper, repeats
+from gmn_jax.evaluate import latent, paired, paper, repeats
 
 EVAL_DIR = flags.DEFINE_string("eval_dir", None, "An evaluation folder with "
                                "nlls_c<C>.npy and provenance.json.")
@@ -68,13 +70,17 @@ def main(argv):
       raise app.UsageError(f"{PARAMS.value} is an {config.matching!r} model, "
                            "which attends to no slot: leave out --params.")
   images = load_split("test").images
-  rows, weights = {}, {}
+  rows, weights, kls, reconstructions = {}, {}, {}, {}
   for c, v in nlls.items():
     spec = EpisodeSpec(v.shape[1], c, conditional=not config.pseudo_input)
     x = test_episodes(images, spec, len(v), record["seed"])
     ts = [t for t in paper.COLUMNS if first_scored_step(config, c) <= t < v.shape[1]]
-    rows[c] = repeats.split(v, repeats.repeated(x), ts)
+    rep = repeats.repeated(x)
+    rows[c] = repeats.split(v, rep, ts)
     if params is not None:
+      terms = latent.per_episode_terms(params, config, x, record["seed"])
+      kls[c] = repeats.split(terms["kl"].sum(-1), rep, ts)
+      reconstructions[c] = repeats.split(-terms["reconstruction"], rep, ts)
       weights[c] = {m: repeats.weight_on_copies(a, x, int(config.pseudo_input))
                     for m, a in last_pass_attention(
                         params, config, x.astype(np.float32)).items()}
@@ -82,6 +88,9 @@ def main(argv):
   print(f"{record.get('model', '?')}, {episodes} episodes per C_test, "
         f"{record.get('num_samples', '?')} importance samples:\n")
   print(repeats.markdown(rows, weights or None))
+  if kls:
+    print("\nThe ELBO's parts (one sample of z per image), nats:\n")
+    print(repeats.elbo_markdown(kls, reconstructions))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,18 @@ def test_the_script_reads_attention_from_the_evaluated_models_params(tmp_path):
             f"--eval_dir={tmp_path}", f"--params={tmp_path / 'p.msgpack'}"]
   out = subprocess.run(script, capture_output=True, text=True, check=True)
   assert "generative attention on the copies" in out.stdout
+  assert "| C_test | t | KL of repeats | reconstruction of repeats |" in out.stdout
   (tmp_path / "provenance.json").write_text(json.dumps(
       {"model": "m", "seed": 3, "config": Config().to_dict()}))
   bad = subprocess.run(script, capture_output=True, text=True)
   assert bad.returncode != 0 and "pass the export of the evaluated" in bad.stderr
+
+
+def test_elbo_markdown_puts_each_part_of_each_group_in_its_column():
+  rep = np.array([[False, True], [False, False], [False, True]])
+  kl = repeats.split(np.array([[30.0, 10.0], [30.0, 40.0], [30.0, 12.0]]),
+                     rep, [1])
+  rec = repeats.split(np.array([[60.0, 20.0], [60.0, 70.0], [60.0, 24.0]]),
+                      rep, [1])
+  line = repeats.elbo_markdown({1: kl}, {1: rec}).splitlines()[2]
+  assert line == "| 1 | 1 | 11.0 ± 1.0 | 22.0 ± 2.0 | n/a | n/a |"

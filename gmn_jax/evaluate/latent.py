@@ -50,17 +50,12 @@ def _batch_terms(params, x, keys, *, config):
   return jax.vmap(lambda xb, kb: episode_terms(params, config, xb, kb))(x, keys)
 
 
-def summarize(params: dict, config: Config, episodes: np.ndarray,
-              seed: int = 1234, batch: int = 8, first: int = 0) -> list:
-  """episodes: [E, T, 784] or [E, T, 28, 28] binary, ink = 1 -> one dict per
-  t >= first: the means over episodes of kl, neg_reconstruction, neg_elbo
-  (nats) and prior_entropy, and active_units.
-
-  `first`: gmn_jax.config.first_scored_step(config, C) for the episodes'
-  C, so a conditional model, which never predicts with fewer than C
-  examples, gets no rows for t < C (as in Table 1). Episode i's sample of z
-  depends only on (seed, i), as in Table 1.
-  """
+def per_episode_terms(params: dict, config: Config, episodes: np.ndarray,
+                      seed: int = 1234, batch: int = 8, first: int = 0) -> dict:
+  """episodes: [E, T, 784] or [E, T, 28, 28] binary, ink = 1 -> kl [E, T, L],
+  reconstruction [E, T] and prior_entropy [E, T] (episode_terms of each);
+  episode i's sample of z depends only on (seed, i), as in Table 1. `first`
+  (the first t the caller will read) is only checked against T."""
   checks.check_params(params, config)
   episodes, batched = checks.as_episodes(episodes, "episodes")
   if not batched:
@@ -72,7 +67,21 @@ def summarize(params: dict, config: Config, episodes: np.ndarray,
   parts = table1.per_episode(
       functools.partial(_batch_terms, params, config=config), episodes, seed,
       batch)
-  terms = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+  return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def summarize(params: dict, config: Config, episodes: np.ndarray,
+              seed: int = 1234, batch: int = 8, first: int = 0) -> list:
+  """episodes: [E, T, 784] or [E, T, 28, 28] binary, ink = 1 -> one dict per
+  t >= first: the means over episodes of kl, neg_reconstruction, neg_elbo
+  (nats) and prior_entropy, and active_units.
+
+  `first`: gmn_jax.config.first_scored_step(config, C) for the episodes'
+  C, so a conditional model, which never predicts with fewer than C
+  examples, gets no rows for t < C (as in Table 1).
+  """
+  terms = per_episode_terms(params, config, episodes, seed, batch,
+                            first=first)
   kl_per_unit = terms["kl"].mean(0)  # [T, L]
   kl = terms["kl"].sum(-1)  # [E, T]
   return [{"t": t,
@@ -81,4 +90,4 @@ def summarize(params: dict, config: Config, episodes: np.ndarray,
            "neg_elbo": float((kl[:, t] - terms["reconstruction"][:, t]).mean()),
            "prior_entropy": float(terms["prior_entropy"][:, t].mean()),
            "active_units": int((kl_per_unit[t] > ACTIVE_KL).sum())}
-          for t in range(first, episodes.shape[1])]
+          for t in range(first, kl.shape[1])]

@@ -62,3 +62,19 @@ def markdown(rows_by_c_test: dict, weights_by_c_test: dict = None) -> str:
               " n/a |" if np.isnan(v).all() else f" {np.nanmean(v):.2f} |"
               for v in w))
   return "\n".join(lines)
+
+
+def elbo_markdown(kl_by_c_test: dict, reconstruction_by_c_test: dict) -> str:
+  """{C_test: split(KL [E, T], ...)} and {C_test: split(-log p(x | z) [E, T],
+  ...)} -> one table: the two parts of the ELBO of repeats and of novel
+  images, a line per (C_test, t)."""
+  cell = lambda v: "n/a" if v is None else f"{v[0]:.1f} ± {v[1]:.1f}"
+  lines = ["| C_test | t | KL of repeats | reconstruction of repeats | KL of "
+           "novel images | reconstruction of novel images |",
+           "|---|---|---|---|---|---|"]
+  for c, kls in sorted(kl_by_c_test.items()):
+    for k, r in zip(kls, reconstruction_by_c_test[c]):
+      lines.append(f"| {c} | {k['t']} | {cell(k['repeat'])} | "
+                   f"{cell(r['repeat'])} | {cell(k['novel'])} | "
+                   f"{cell(r['novel'])} |")
+  return "\n".join(lines)
