@@ -75,13 +75,15 @@ def main(argv):
     spec = EpisodeSpec(v.shape[1], c, conditional=not config.pseudo_input)
     x = test_episodes(images, spec, len(v), record["seed"])
     ts = [t for t in paper.COLUMNS if first_scored_step(config, c) <= t < v.shape[1]]
-    rep = repeats.repeated(x)
+    copies = repeats.earlier_copies(x)  # [E, T, T]: compared once
+    rep = copies.any(-1)
     rows[c] = repeats.split(v, rep, ts)
     if params is not None:
       terms = latent.per_episode_terms(params, config, x, record["seed"])
       kls[c] = repeats.split(terms["kl"].sum(-1), rep, ts)
       reconstructions[c] = repeats.split(-terms["reconstruction"], rep, ts)
-      weights[c] = {m: repeats.weight_on_copies(a, x, int(config.pseudo_input))
+      weights[c] = {m: repeats.weight_on_copies(a, copies,
+                                                int(config.pseudo_input))
                     for m, a in last_pass_attention(
                         params, config, x.astype(np.float32)).items()}
   episodes = len(next(iter(nlls.values())))

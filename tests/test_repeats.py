@@ -57,7 +57,7 @@ def test_weight_on_copies_sums_the_attention_on_earlier_copies_only():
   attention = np.zeros((1, 4, 5))  # slot 0: a pseudo-input
   attention[0, 2] = [0.1, 0.6, 0.3, 0.0, 0.0]
   attention[0, 3] = [0.0, 0.2, 0.1, 0.5, 0.2]  # the copies: slots 1 and 3
-  w = repeats.weight_on_copies(attention, x, offset=1)
+  w = repeats.weight_on_copies(attention, repeats.earlier_copies(x), offset=1)
   np.testing.assert_allclose(w[0, 2:], [0.6, 0.7])
   assert np.isnan(w[0, :2]).all()
 

@@ -21,15 +21,20 @@ def repeated(x: np.ndarray) -> np.ndarray:
   return earlier_copies(x).any(-1)
 
 
-def weight_on_copies(attention: np.ndarray, x: np.ndarray,
+def weight_on_copies(attention: np.ndarray, copies: np.ndarray,
                      offset: int) -> np.ndarray:
   """attention: [E, T, M] (query x_t over the memory's slots, image s in slot
-  s + offset), x: [E, T, D] -> [E, T]: the attention x_t puts on the earlier
-  copies of itself; NaN where x_t repeats no earlier image."""
-  copies = earlier_copies(x)
-  t = x.shape[1]
+  s + offset), copies: earlier_copies' [E, T, T] -> [E, T]: the attention x_t
+  puts on the earlier copies of itself; NaN where x_t repeats no earlier
+  image."""
+  t = copies.shape[1]
   w = (attention[..., offset:offset + t] * copies).sum(-1)
   return np.where(copies.any(-1), w, np.nan)
+
+
+def _cell(v) -> str:
+  """(mean, standard error) or None -> a table cell."""
+  return "n/a" if v is None else f"{v[0]:.1f} ± {v[1]:.1f}"
 
 
 def split(nlls: np.ndarray, repeats: np.ndarray, ts) -> list:
@@ -47,7 +52,6 @@ def markdown(rows_by_c_test: dict, weights_by_c_test: dict = None) -> str:
   """{C_test: split(...)} -> one table, a line per (C_test, t); with
   {C_test: {matcher: weight_on_copies(...)}}, a column per matcher: the mean
   over repeats of the attention on their copies."""
-  cell = lambda v: "n/a" if v is None else f"{v[0]:.1f} ± {v[1]:.1f}"
   matchers = sorted({m for w in (weights_by_c_test or {}).values() for m in w})
   lines = ["| C_test | t | share of repeats | NLL of repeats | NLL of novel "
            "images | NLL of all |" + "".join(
@@ -57,8 +61,8 @@ def markdown(rows_by_c_test: dict, weights_by_c_test: dict = None) -> str:
     for r in rows:
       w = [weights_by_c_test[c][m][:, r["t"]] for m in matchers]
       lines.append(
-          f"| {c} | {r['t']} | {r['share']:.2f} | {cell(r['repeat'])} | "
-          f"{cell(r['novel'])} | {cell(r['all'])} |" + "".join(
+          f"| {c} | {r['t']} | {r['share']:.2f} | {_cell(r['repeat'])} | "
+          f"{_cell(r['novel'])} | {_cell(r['all'])} |" + "".join(
               " n/a |" if np.isnan(v).all() else f" {np.nanmean(v):.2f} |"
               for v in w))
   return "\n".join(lines)
@@ -68,13 +72,12 @@ def elbo_markdown(kl_by_c_test: dict, reconstruction_by_c_test: dict) -> str:
   """{C_test: split(KL [E, T], ...)} and {C_test: split(-log p(x | z) [E, T],
   ...)} -> one table: the two parts of the ELBO of repeats and of novel
   images, a line per (C_test, t)."""
-  cell = lambda v: "n/a" if v is None else f"{v[0]:.1f} ± {v[1]:.1f}"
   lines = ["| C_test | t | KL of repeats | reconstruction of repeats | KL of "
            "novel images | reconstruction of novel images |",
            "|---|---|---|---|---|---|"]
   for c, kls in sorted(kl_by_c_test.items()):
     for k, r in zip(kls, reconstruction_by_c_test[c]):
-      lines.append(f"| {c} | {k['t']} | {cell(k['repeat'])} | "
-                   f"{cell(r['repeat'])} | {cell(k['novel'])} | "
-                   f"{cell(r['novel'])} |")
+      lines.append(f"| {c} | {k['t']} | {_cell(k['repeat'])} | "
+                   f"{_cell(r['repeat'])} | {_cell(k['novel'])} | "
+                   f"{_cell(r['novel'])} |")
   return "\n".join(lines)
