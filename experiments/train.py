@@ -54,6 +54,10 @@ STOP_AFTER = flags.DEFINE_integer(
     "stop_after", None, "End this invocation after that many steps (the "
     "schedule still spans --num_steps); resume later with the same command.")
 
+SCORE_FROM = flags.DEFINE_integer(
+    "score_from", None, "Ablations only: the first t in the objective "
+    "(default: 0, or C for --pseudo_input=false).")
+
 INIT_PARAMS = flags.DEFINE_string(
     "init_params", None, "Start a new workdir from a params export (e.g. "
     "pretrained/gmn_c2.msgpack) at its step, with Adam's moments reset; "
@@ -75,8 +79,8 @@ def run_config() -> RunConfig:
       episodes=EpisodeSpec(LENGTH.value, CLASSES.value, ORDERING.value),
       batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
       seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,
-      checkpoint_every=CKPT.value,
-      keep_checkpoints=KEEP.value, log_every=LOG.value)
+      checkpoint_every=CKPT.value, keep_checkpoints=KEEP.value,
+      log_every=LOG.value, score_from=SCORE_FROM.value)
 
 
 def main(argv):

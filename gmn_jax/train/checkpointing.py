@@ -35,10 +35,9 @@ def check_or_write_config(workdir: str, run: RunConfig) -> None:
     # Fields added since the run started take their defaults, which keep the
     # old behaviour; a field this version does not know is an error.
     saved["model"] = Config.from_dict(saved.get("model", {})).to_dict()
-    diff = differences({k: saved.get(k) for k in ("model", "episodes", "seed",
-                                                  "batch_size")},
-                       {k: now[k] for k in ("model", "episodes", "seed",
-                                            "batch_size")})
+    defining = ("model", "episodes", "seed", "batch_size", "score_from")
+    diff = differences({k: saved.get(k) for k in defining},
+                       {k: now[k] for k in defining})
     if diff:
       raise ValueError(
           f"{workdir!r} holds a run with another config; refusing to resume "

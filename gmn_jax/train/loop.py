@@ -10,7 +10,6 @@ import numpy as np
 from absl import logging
 
 from gmn_jax.checkpoints import load_params
-from gmn_jax.config import first_scored_step
 from gmn_jax.data import episodes, omniglot
 from gmn_jax.train import checkpointing, parallel
 from gmn_jax.train import step as train_step
@@ -78,7 +77,7 @@ class _Logs:
 
   def __init__(self, workdir: str, run: RunConfig):
     self.path = os.path.join(workdir, "metrics.jsonl")
-    self.first = first_scored_step(run.model, run.episodes.num_classes)
+    self.first = run.first_scored()
     self.total = run.num_steps
     try:
       from tensorboardX import SummaryWriter

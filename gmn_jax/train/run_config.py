@@ -3,7 +3,7 @@ import dataclasses
 import json
 
 from gmn_jax import precision
-from gmn_jax.config import Config
+from gmn_jax.config import Config, first_scored_step
 from gmn_jax.data.episodes import EpisodeSpec
 
 # REFERENCE.md: Adam at 1e-3, 3e-4, 1e-4 for equal thirds of ~90k steps.
@@ -25,6 +25,14 @@ class RunConfig:
   checkpoint_every: int = 500
   keep_checkpoints: int = 3
   log_every: int = 50
+  # The first t in the objective; None: the model's own (first_scored_step).
+  # Set only by ablations that separate the objective from the memory layout.
+  score_from: int | None = None
+
+  def first_scored(self) -> int:
+    if self.score_from is not None:
+      return self.score_from
+    return first_scored_step(self.model, self.episodes.num_classes)
 
   def validate(self, num_devices: int = 1) -> "RunConfig":
     """Raise ValueError naming the flag of the first inconsistency."""
@@ -34,6 +42,13 @@ class RunConfig:
           "--pseudo_input=false (a conditional model) scores t >= C only and "
           "needs --conditional_ordering=true, so that the first C images are "
           "one of each class.")
+    if self.score_from is not None:
+      lowest = first_scored_step(self.model, self.episodes.num_classes)
+      if not lowest <= self.score_from < self.episodes.length:
+        raise ValueError(
+            f"--score_from={self.score_from} must lie in [{lowest}, "
+            f"{self.episodes.length}): this model predicts from t = {lowest} "
+            "and episodes end at --episode_length.")
     if self.batch_size < 1:
       raise ValueError(f"--batch_size={self.batch_size} must be >= 1.")
     if self.batch_size % num_devices:

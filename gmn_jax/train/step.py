@@ -7,7 +7,6 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from gmn_jax import likelihood, model, precision
-from gmn_jax.config import first_scored_step
 from gmn_jax.train.run_config import RunConfig
 
 
@@ -43,7 +42,7 @@ def make_train_step(run: RunConfig, mesh: Mesh):
   buffers are donated.
   """
   optimizer = make_optimizer(run)
-  first = first_scored_step(run.model, run.episodes.num_classes)
+  first = run.first_scored()
   base_key = jax.random.key(run.seed + 1)
 
   def loss(params, x, key):  # float32 params, matmuls in run.matmul_dtype
