@@ -83,12 +83,33 @@ def test_warm_start_from_an_export_continues_its_params_and_step(tmp_path,
     (dict(batch_size=0), "--batch_size=0"),
     (dict(episodes=data.EpisodeSpec(2, 3, True)), "T >= C"),
     (dict(episodes=data.EpisodeSpec(4, 31)), "only 30 classes"),
+    (dict(score_from=4), r"--score_from=4 must lie in \[0, 4\)"),
+    (dict(model=small_config(pseudo_input=False),
+          episodes=data.EpisodeSpec(4, 2, True), score_from=1),
+     r"--score_from=1 must lie in \[2, 4\)"),
 ])
 def test_inconsistent_runs_fail_before_compiling(tmp_path, images, change,
                                                  message):
   with pytest.raises(ValueError, match=message):
     train(RunConfig(**{**RUN.__dict__, **change}), str(tmp_path),
           images=images)
+
+
+def test_score_from_drops_the_earlier_conditionals_from_the_loss(tmp_path,
+                                                                  images):
+  """Same init, data and key: the same bounds, but the loss sums t >= 2."""
+  logged = []
+  for name, score_from in (("all", None), ("late", 2)):
+    run = RunConfig(**{**RUN.__dict__, "score_from": score_from})
+    train(run, str(tmp_path / name), images=images, stop_after=1)
+    logged.append(json.loads(
+        (tmp_path / name / "metrics.jsonl").read_text().splitlines()[0]))
+  every, late = logged
+  np.testing.assert_allclose(every["bound"], late["bound"], rtol=1e-5)
+  bound = np.array(late["bound"])
+  np.testing.assert_allclose(every["loss"], -bound.sum(), rtol=1e-4)
+  np.testing.assert_allclose(late["loss"], -bound[2:].sum(), rtol=1e-4)
+  assert late["nats_per_image"] == pytest.approx(-bound[2:].mean(), rel=1e-4)
 
 
 def test_unwritable_workdir(tmp_path, images):
@@ -164,7 +185,8 @@ def test_a_run_saved_before_a_config_field_existed_resumes(tmp_path, images):
   train(RUN, str(tmp_path), images=images, stop_after=1)
   path = tmp_path / checkpointing.CONFIG_FILE
   saved = json.loads(path.read_text())
-  del saved["model"]["decoder_input"]  # as written before the field existed
+  del saved["model"]["decoder_input"]  # as written before the fields existed
+  del saved["score_from"]
   path.write_text(json.dumps(saved))
   assert int(train(RUN, str(tmp_path), images=images, stop_after=1)["step"]) == 2
   split = RunConfig(**{**RUN.__dict__,
@@ -172,6 +194,9 @@ def test_a_run_saved_before_a_config_field_existed_resumes(tmp_path, images):
   with pytest.raises(ValueError, match="decoder_input: checkpoint 'joint' != "
                      "now 'split'"):
     train(split, str(tmp_path), images=images)
+  later = RunConfig(**{**RUN.__dict__, "score_from": 1})
+  with pytest.raises(ValueError, match="score_from: checkpoint None != now 1"):
+    train(later, str(tmp_path), images=images)
 
 
 def test_commit_is_the_copiers_where_set(monkeypatch):
