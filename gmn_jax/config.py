@@ -7,6 +7,7 @@ import dataclasses
 MATCHING_KINDS = ("attention", "average", "none")
 DECODER_INPUTS = ("joint", "split", "plain")
 SIMILARITIES = ("dot", "cosine")
+PSEUDO_VISIBILITIES = ("always", "empty_set")
 
 IMAGE_SHAPE = (28, 28)
 NUM_PIXELS = 28 * 28
@@ -22,6 +23,9 @@ class Config:
     "none" (the VAE baseline: standard-normal prior, no conditioning).
   pseudo_input: a learned extra memory slot, so that t = 0 has a prediction.
     False gives the paper's *conditional* models.
+  pseudo_visible: which queries see the pseudo-input: "always" (REFERENCE.md)
+    or "empty_set", an ablation: only t = 0, as in the authors' public code
+    with --no-dummy (sbos/gmn one_shot.py), their conditional models.
   latent_dim, state_dim, match_dim: sizes of z, of the controller state h and
     of the matching space.
   num_passes: K, attention passes of the controller shared by the generative
@@ -53,6 +57,7 @@ class Config:
   prior_passes: int = 1
   decoder_input: str = "joint"
   similarity: str = "dot"
+  pseudo_visible: str = "always"
 
   def __post_init__(self):
     if self.matching not in MATCHING_KINDS:
@@ -67,6 +72,14 @@ class Config:
       raise ValueError(
           f"Config.decoder_input={self.decoder_input!r} is unknown; expected "
           f"one of {DECODER_INPUTS}.")
+    if self.pseudo_visible not in PSEUDO_VISIBILITIES:
+      raise ValueError(
+          f"Config.pseudo_visible={self.pseudo_visible!r} is unknown; "
+          f"expected one of {PSEUDO_VISIBILITIES}.")
+    if self.pseudo_visible != "always" and not self.pseudo_input:
+      raise ValueError(
+          f"Config.pseudo_visible={self.pseudo_visible!r} needs a pseudo-input "
+          "slot; use pseudo_input=True.")
     for name in ("latent_dim", "state_dim", "match_dim", "num_passes",
                  "prior_passes"):
       if int(getattr(self, name)) < 1:

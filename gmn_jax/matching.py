@@ -75,14 +75,20 @@ def build_memory(p: dict, feats: jax.Array) -> Memory:
 
 
 def visible_slots(prefix_lengths: jax.Array, num_slots: int,
-                  pseudo_input: bool) -> jax.Array:
+                  pseudo_input: bool,
+                  pseudo_visible: str = "always") -> jax.Array:
   """The causal mask: [N] prefix lengths -> [N, M] bool.
 
-  Query i sees image slots j < prefix_lengths[i], and the pseudo-input.
+  Query i sees image slots j < prefix_lengths[i], and the pseudo-input
+  (slot 0, where there is one): always, or with pseudo_visible="empty_set"
+  only where it sees no image.
   """
   offset = int(pseudo_input)
   image_index = jnp.arange(num_slots) - offset
-  return image_index[None, :] < prefix_lengths[:, None]
+  mask = image_index[None, :] < prefix_lengths[:, None]
+  if pseudo_input and pseudo_visible == "empty_set":
+    mask = mask.at[:, 0].set(prefix_lengths == 0)
+  return mask
 
 
 def masked_softmax(logits: jax.Array, mask: jax.Array) -> jax.Array:

@@ -86,7 +86,7 @@ def condition(params: dict, config: Config, feats: jax.Array,
   memory = matching.build_memory(params["controller"], feats)
   prior_memory = matching.build_memory(params["prior_controller"], feats)
   mask = matching.visible_slots(prefix_lengths, memory.prototypes.shape[0],
-                                config.pseudo_input)
+                                config.pseudo_input, config.pseudo_visible)
   read = matching.matching_readout(
       params["prior_controller"], "prior", jnp.zeros((n, 0)), prior_memory,
       mask, config, config.prior_passes)

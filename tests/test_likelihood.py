@@ -39,6 +39,23 @@ def test_exchangeability_of_the_conditioning_set(episode):
   np.testing.assert_allclose(out[5], base[5], rtol=1e-5)
 
 
+@pytest.mark.parametrize("visible, changed_from", [("always", 0),
+                                                   ("empty_set", 1)])
+def test_where_the_pseudo_input_is_seen(episode, visible, changed_from):
+  """Moving the pseudo-input slots changes t = 0 and, unless only the empty
+  set sees them (pseudo_visible="empty_set"), every later t too."""
+  config = small_config(pseudo_visible=visible)
+  params = random_params(config)
+  moved = jax.tree_util.tree_map_with_path(
+      lambda path, v: v + 0.5 if "pseudo" in jax.tree_util.keystr(path) else v,
+      params)
+  delta = np.abs(nll(moved, episode, config) - nll(params, episode, config))
+  assert delta[0] > 1e-3
+  assert np.all(delta[1:] > 1e-3) == (changed_from == 0)
+  if changed_from:
+    np.testing.assert_allclose(delta[1:], 0, atol=1e-4)
+
+
 def test_vae_ignores_the_conditioning_set(episode):
   config = VARIANTS["vae"]
   params = random_params(config)

@@ -15,6 +15,22 @@ def test_visible_slots_with_pseudo_input():
   np.testing.assert_array_equal(mask, expected)
 
 
+def test_pseudo_input_visible_to_the_empty_set_only():
+  mask = np.asarray(matching.visible_slots(jnp.arange(4), 5, True,
+                                           "empty_set"))
+  expected = np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 1, 1, 0, 0],
+                       [0, 1, 1, 1, 0]], bool)
+  np.testing.assert_array_equal(mask, expected)
+
+
+def test_pseudo_visibility_is_checked():
+  from gmn_jax.config import Config
+  with pytest.raises(ValueError, match="needs a pseudo-input slot"):
+    Config(pseudo_input=False, pseudo_visible="empty_set")
+  with pytest.raises(ValueError, match="pseudo_visible='never' is unknown"):
+    Config(pseudo_visible="never")
+
+
 def test_visible_slots_without_pseudo_input():
   mask = np.asarray(matching.visible_slots(jnp.arange(3), 3, False))
   np.testing.assert_array_equal(mask, np.tril(np.ones((3, 3), bool), -1))
@@ -53,9 +69,8 @@ def generative_readout(controller, cfg, n=6, without_pseudo=False):
   z = jax.random.normal(k2, (n, cfg.latent_dim))
   memory = matching.build_memory(controller, feats)
   mask = matching.visible_slots(jnp.arange(n), memory.prototypes.shape[0],
-                                cfg.pseudo_input)
-  if without_pseudo:
-    mask = mask.at[:, 0].set(False).at[0, 0].set(True)
+                                cfg.pseudo_input,
+                                "empty_set" if without_pseudo else "always")
   return matching.matching_readout(controller, "generative", z, memory, mask,
                                    cfg, cfg.num_passes)
 
