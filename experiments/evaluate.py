@@ -34,6 +34,10 @@ BATCH = flags.DEFINE_integer(
 SEED = flags.DEFINE_integer("seed", 1234, "Seed of the test episodes.")
 TASKS = flags.DEFINE_integer("num_tasks", 200, "Few-shot tasks per (N, k); "
                              "0 skips classification.")
+SPLIT = flags.DEFINE_enum(
+    "split", "test", ["test", "train"], "Whose characters the episodes draw: "
+    "test (the paper's Table 1) or train, the characters the model was trained "
+    "on, which measures its generalisation gap.")
 OUTPUT = flags.DEFINE_string("output_dir", None, "Where to write.")
 SAVE_NLLS = flags.DEFINE_bool(
     "save_nlls", False, "Also write each episode's NLLs, [episodes, T] nats, "
@@ -43,7 +47,8 @@ SAVE_NLLS = flags.DEFINE_bool(
 
 def main(argv):
   del argv
-  params, config, steps, name, images = flags_common.model_and_test_images()
+  params, config, steps, name, images = flags_common.model_and_test_images(
+      SPLIT.value)
   params = precision.cast_kernels(params, flags_common.MATMUL_DTYPE.value)
   out = OUTPUT.value or os.path.join(os.path.expanduser(
       flags_common.WORKDIR.value or "."), "eval")
@@ -63,9 +68,10 @@ def main(argv):
     rows += table1.summarize(name, config, c, nlls, steps)
   table1.write_csv(os.path.join(out, "table1.csv"), rows)
   header = (f"# Table 1: {name} after {steps} training steps\n\n"
-            f"{EPISODES.value} test episodes per C_test (seed {SEED.value}), "
+            f"{EPISODES.value} {SPLIT.value} episodes per C_test (seed "
+            f"{SEED.value}), "
             f"{SAMPLES.value} importance samples of z per conditional. ± is the "
-            "standard error over test episodes (characters differ a lot in "
+            "standard error over episodes (characters differ a lot in "
             "difficulty); bringing every cell under 0.3 nats would take "
             f"~{table1.episodes_for_stderr(rows, EPISODES.value)} episodes "
             "per C_test.")
@@ -87,7 +93,7 @@ def main(argv):
                "source": flags_common.PARAMS.value or flags_common.WORKDIR.value,
                "commit": git_commit(), "device": jax.devices()[0].device_kind,
                "num_episodes": EPISODES.value, "num_samples": SAMPLES.value,
-               "seed": SEED.value, "c_test": c_tests,
+               "seed": SEED.value, "split": SPLIT.value, "c_test": c_tests,
                "matmul_dtype": flags_common.MATMUL_DTYPE.value,
                "nll_wall_s": round(nll_s, 1),
                "total_wall_s": round(time.time() - t0, 1),

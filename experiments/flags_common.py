@@ -54,13 +54,13 @@ def load_model():
   return params, config, int(steps), name
 
 
-def model_and_test_images():
-  """-> (params, config, steps, name, test images), or a UsageError that says
-  what is missing."""
+def model_and_test_images(split: str = "test"):
+  """-> (params, config, steps, name, the images of `split`: the test
+  alphabets unless asked), or a UsageError that says what is missing."""
   from absl import app
   from gmn_jax.data import load_split
   try:
     params, config, steps, name = load_model()
-    return params, config, steps, name, load_split("test", data_dir()).images
+    return params, config, steps, name, load_split(split, data_dir()).images
   except (ValueError, FileNotFoundError) as e:
     raise app.UsageError(str(e))

@@ -5,8 +5,8 @@ image of its episode (gmn_jax.evaluate.repeats).
       --eval_dir=results/ablations/importance_samples/gmn_c2_s1000
 
 The folder is what `experiments/evaluate.py --save_nlls` wrote; its
-provenance.json gives the seed and the model's config, from which the same
-test episodes are drawn again. With --params (the evaluated model's export,
+provenance.json gives the seed, the split and the model's config, from which
+the same episodes are drawn again. With --params (the evaluated model's export,
 attention models only), also where the shared controller's matchers look at
 their last pass (the mean attention a repeat puts on its earlier copies), and
 the ELBO's two parts, KL and reconstruction, for repeats and novel images
@@ -69,7 +69,7 @@ def main(argv):
     if config.matching != "attention":
       raise app.UsageError(f"{PARAMS.value} is an {config.matching!r} model, "
                            "which attends to no slot: leave out --params.")
-  images = load_split("test").images
+  images = load_split(record.get("split", "test")).images
   rows, weights, kls, reconstructions = {}, {}, {}, {}
   for c, v in nlls.items():
     spec = EpisodeSpec(v.shape[1], c, conditional=not config.pseudo_input)

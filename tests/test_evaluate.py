@@ -55,6 +55,15 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   cls = json.loads((out / "classification.json").read_text())
   assert {(c["ways"], c["shots"]) for c in cls} == {(5, 1), (5, 5), (20, 1),
                                                     (20, 5)}
+  train_out = tmp_path / "train_split"
+  run_script("evaluate.py", f"--workdir={workdir}", f"--output_dir={train_out}",
+             "--split=train", "--c_test=1", "--num_episodes=3",
+             "--num_samples=2", "--num_tasks=0", "--save_nlls")
+  assert "3 train episodes per C_test" in (train_out / "table1.md").read_text()
+  assert json.loads((train_out / "provenance.json").read_text())["split"] == \
+      "train"
+  assert not np.allclose(np.load(train_out / "nlls_c1.npy"),
+                         np.load(out / "nlls_c1.npy"), atol=0.1)
   run_script("sample.py", f"--workdir={workdir}", f"--output={out}/s.png",
              "--length=4", "--num_samples=3")
   from PIL import Image

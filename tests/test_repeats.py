@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from gmn_jax.config import Config
 from gmn_jax import data
@@ -33,15 +34,18 @@ def test_split_averages_each_group_apart():
       repeats.markdown({1: rows})
 
 
-def test_the_script_draws_the_evaluations_episodes_again(tmp_path):
-  """Episodes come back from the recorded seed: an NLL of 0 planted on every
-  repeat and 100 elsewhere splits cleanly; a conditional model from t = C."""
+@pytest.mark.parametrize("split", ["test", "train"])
+def test_the_script_draws_the_evaluations_episodes_again(tmp_path, split):
+  """Episodes come back from the recorded seed and split: an NLL of 0 planted
+  on every repeat and 100 elsewhere splits cleanly; a conditional model from
+  t = C."""
   spec = data.EpisodeSpec(20, 2, conditional=True)
-  x = data.test_episodes(data.load_split("test").images, spec, 30, seed=7)
+  x = data.test_episodes(data.load_split(split).images, spec, 30, seed=7)
   rep = repeats.repeated(x)
   np.save(tmp_path / "nlls_c2.npy", np.where(rep, 0.0, 100.0))
   (tmp_path / "provenance.json").write_text(json.dumps(
-      {"model": "m", "seed": 7, "config": Config(pseudo_input=False).to_dict()}))
+      {"model": "m", "seed": 7, "split": split,
+       "config": Config(pseudo_input=False).to_dict()}))
   out = subprocess.run(
       [sys.executable, os.path.join(ROOT, "experiments", "repeats.py"),
        f"--eval_dir={tmp_path}"], capture_output=True, text=True, check=True)
