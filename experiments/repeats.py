@@ -10,7 +10,8 @@ the same episodes are drawn again. With --params (the evaluated model's export,
 attention models only), also where the shared controller's matchers look at
 their last pass (the mean attention a repeat puts on its earlier copies), and
 the ELBO's two parts, KL and reconstruction, for repeats and novel images
-(one sample of z each, gmn_jax.evaluate.latent).
+(one sample of z each, gmn_jax.evaluate.latent), and the attention on the
+pseudo-input slot where the model has one.
 """
 import json
 import os
@@ -70,7 +71,7 @@ def main(argv):
       raise app.UsageError(f"{PARAMS.value} is an {config.matching!r} model, "
                            "which attends to no slot: leave out --params.")
   images = load_split(record.get("split", "test")).images
-  rows, weights, kls, reconstructions = {}, {}, {}, {}
+  rows, weights, kls, reconstructions, on_pseudo = {}, {}, {}, {}, {}
   for c, v in nlls.items():
     spec = EpisodeSpec(v.shape[1], c, conditional=not config.pseudo_input)
     x = test_episodes(images, spec, len(v), record["seed"])
@@ -82,10 +83,12 @@ def main(argv):
       terms = latent.per_episode_terms(params, config, x, record["seed"])
       kls[c] = repeats.split(terms["kl"].sum(-1), rep, ts)
       reconstructions[c] = repeats.split(-terms["reconstruction"], rep, ts)
+      attention = last_pass_attention(params, config, x.astype(np.float32))
       weights[c] = {m: repeats.weight_on_copies(a, copies,
                                                 int(config.pseudo_input))
-                    for m, a in last_pass_attention(
-                        params, config, x.astype(np.float32)).items()}
+                    for m, a in attention.items()}
+      if config.pseudo_input:
+        on_pseudo[c] = repeats.split(attention["generative"][..., 0], rep, ts)
   episodes = len(next(iter(nlls.values())))
   print(f"{record.get('model', '?')}, {episodes} episodes per C_test, "
         f"{record.get('num_samples', '?')} importance samples:\n")
@@ -93,6 +96,9 @@ def main(argv):
   if kls:
     print("\nThe ELBO's parts (one sample of z per image), nats:\n")
     print(repeats.elbo_markdown(kls, reconstructions))
+  if on_pseudo:
+    print("\nThe generative matcher's last pass, on the pseudo-input slot:\n")
+    print(repeats.pseudo_input_markdown(on_pseudo))
 
 
 if __name__ == "__main__":

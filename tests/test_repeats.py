@@ -83,6 +83,11 @@ def test_the_script_reads_attention_from_the_evaluated_models_params(tmp_path):
   out = subprocess.run(script, capture_output=True, text=True, check=True)
   assert "generative attention on the copies" in out.stdout
   assert "| C_test | t | KL of repeats | reconstruction of repeats |" in out.stdout
+  pseudo = [l for l in out.stdout.split("pseudo-input slot:")[1].splitlines()
+            if l.startswith("| 1 | ")]
+  assert [l.split(" | ")[1] for l in pseudo] == ["0", "1", "2", "3", "4", "5",
+                                                 "10", "19"]
+  assert pseudo[0].startswith("| 1 | 0 | n/a | 1.00 ± 0.00 |")  # t = 0: all
   (tmp_path / "provenance.json").write_text(json.dumps(
       {"model": "m", "seed": 3, "config": Config().to_dict()}))
   bad = subprocess.run(script, capture_output=True, text=True)
@@ -97,3 +102,11 @@ def test_elbo_markdown_puts_each_part_of_each_group_in_its_column():
                       rep, [1])
   line = repeats.elbo_markdown({1: kl}, {1: rec}).splitlines()[2]
   assert line == "| 1 | 1 | 11.0 ± 1.0 | 22.0 ± 2.0 | n/a | n/a |"
+
+
+def test_pseudo_input_markdown_gives_each_group_its_attention():
+  rep = np.array([[False, True], [False, False], [False, True]])
+  on_slot = np.array([[1.0, 0.02], [1.0, 0.6], [1.0, 0.04]])
+  line = repeats.pseudo_input_markdown(
+      {2: repeats.split(on_slot, rep, [1])}).splitlines()[2]
+  assert line == "| 2 | 1 | 0.03 ± 0.01 | n/a |"

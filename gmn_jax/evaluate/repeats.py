@@ -32,9 +32,9 @@ def weight_on_copies(attention: np.ndarray, copies: np.ndarray,
   return np.where(copies.any(-1), w, np.nan)
 
 
-def _cell(v) -> str:
+def _cell(v, digits: int = 1) -> str:
   """(mean, standard error) or None -> a table cell."""
-  return "n/a" if v is None else f"{v[0]:.1f} ± {v[1]:.1f}"
+  return "n/a" if v is None else f"{v[0]:.{digits}f} ± {v[1]:.{digits}f}"
 
 
 def split(nlls: np.ndarray, repeats: np.ndarray, ts) -> list:
@@ -80,4 +80,17 @@ def elbo_markdown(kl_by_c_test: dict, reconstruction_by_c_test: dict) -> str:
       lines.append(f"| {c} | {k['t']} | {_cell(k['repeat'])} | "
                    f"{_cell(r['repeat'])} | {_cell(k['novel'])} | "
                    f"{_cell(r['novel'])} |")
+  return "\n".join(lines)
+
+
+def pseudo_input_markdown(rows_by_c_test: dict) -> str:
+  """{C_test: split(attention on the pseudo-input [E, T], ...)} -> one table:
+  how much of its attention x_t puts on the pseudo-input slot when it repeats
+  an earlier image and when it is novel, a line per (C_test, t)."""
+  lines = ["| C_test | t | attention on the pseudo-input: repeats | novel "
+           "images |", "|---|---|---|---|"]
+  for c, rows in sorted(rows_by_c_test.items()):
+    for r in rows:
+      lines.append(f"| {c} | {r['t']} | {_cell(r['repeat'], 2)} | "
+                   f"{_cell(r['novel'], 2)} |")
   return "\n".join(lines)
