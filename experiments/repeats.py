@@ -13,6 +13,7 @@ the ELBO's two parts, KL and reconstruction, for repeats and novel images
 (one sample of z each, gmn_jax.evaluate.latent), and the attention on the
 pseudo-input slot where the model has one.
 """
+import functools
 import json
 import os
 
@@ -37,11 +38,17 @@ flags.mark_flag_as_required("eval_dir")
 MATCHERS = ("recognition", "generative")
 
 
+@functools.partial(jax.jit, static_argnums=(1, 3))
+def _last_pass(params, config, x, matcher):
+  """x: [B, T, 784] -> [B, T, M]; compiled once per (config, matcher)."""
+  return jax.vmap(lambda e: model.attention_weights(params, config, e,
+                                                    matcher)[-1])(x)
+
+
 def last_pass_attention(params, config, x: np.ndarray) -> dict:
   """x: [E, T, 784] -> {matcher: [E, T, M]} attention at the last pass."""
-  fn = jax.jit(jax.vmap(lambda e, m: model.attention_weights(
-      params, config, e, m)[-1], in_axes=(0, None)), static_argnums=1)
-  return {m: np.concatenate([np.asarray(fn(x[i:i + 50], m))
+  return {m: np.concatenate([np.asarray(_last_pass(params, config,
+                                                   x[i:i + 50], m))
                              for i in range(0, len(x), 50)])
           for m in MATCHERS}
 
@@ -87,7 +94,7 @@ def main(argv):
       weights[c] = {m: repeats.weight_on_copies(a, copies,
                                                 int(config.pseudo_input))
                     for m, a in attention.items()}
-      if config.pseudo_input:
+      if config.pseudo_input:  # slot 0 (matching.visible_slots)
         on_pseudo[c] = repeats.split(attention["generative"][..., 0], rep, ts)
   episodes = len(next(iter(nlls.values())))
   print(f"{record.get('model', '?')}, {episodes} episodes per C_test, "

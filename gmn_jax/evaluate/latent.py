@@ -51,19 +51,15 @@ def _batch_terms(params, x, keys, *, config):
 
 
 def per_episode_terms(params: dict, config: Config, episodes: np.ndarray,
-                      seed: int = 1234, batch: int = 8, first: int = 0) -> dict:
+                      seed: int = 1234, batch: int = 8) -> dict:
   """episodes: [E, T, 784] or [E, T, 28, 28] binary, ink = 1 -> kl [E, T, L],
   reconstruction [E, T] and prior_entropy [E, T] (episode_terms of each);
-  episode i's sample of z depends only on (seed, i), as in Table 1. `first`
-  (the first t the caller will read) is only checked against T."""
+  episode i's sample of z depends only on (seed, i), as in Table 1."""
   checks.check_params(params, config)
   episodes, batched = checks.as_episodes(episodes, "episodes")
   if not batched:
     raise ValueError(f"episodes has shape {episodes.shape[1:]}, one episode; "
                      "expected a batch [E, T, 784]: pass episodes[None].")
-  if not 0 <= first < episodes.shape[1]:
-    raise ValueError(f"first={first} scored t, but episodes have T="
-                     f"{episodes.shape[1]}: expected 0 <= first < T.")
   parts = table1.per_episode(
       functools.partial(_batch_terms, params, config=config), episodes, seed,
       batch)
@@ -80,8 +76,11 @@ def summarize(params: dict, config: Config, episodes: np.ndarray,
   C, so a conditional model, which never predicts with fewer than C
   examples, gets no rows for t < C (as in Table 1).
   """
-  terms = per_episode_terms(params, config, episodes, seed, batch,
-                            first=first)
+  length = checks.as_episodes(episodes, "episodes")[0].shape[1]
+  if not 0 <= first < length:
+    raise ValueError(f"first={first} scored t, but episodes have T={length}: "
+                     "expected 0 <= first < T.")
+  terms = per_episode_terms(params, config, episodes, seed, batch)
   kl_per_unit = terms["kl"].mean(0)  # [T, L]
   kl = terms["kl"].sum(-1)  # [E, T]
   return [{"t": t,

@@ -68,29 +68,34 @@ def markdown(rows_by_c_test: dict, weights_by_c_test: dict = None) -> str:
   return "\n".join(lines)
 
 
+def _groups_markdown(columns: dict, digits: int = 1) -> str:
+  """{name: {C_test: split(...)}} -> one table, a line per (C_test, t): each
+  name's repeats, then each name's novel images."""
+  names = list(columns)
+  lines = ["| C_test | t |" + "".join(f" {n} of repeats |" for n in names)
+           + "".join(f" {n} of novel images |" for n in names),
+           "|---|---|" + "---|" * 2 * len(names)]
+  first = columns[names[0]]
+  for c in sorted(first):
+    for i, r in enumerate(first[c]):
+      rows = [columns[n][c][i] for n in names]
+      lines.append(f"| {c} | {r['t']} |" + "".join(
+          f" {_cell(row[group], digits)} |"
+          for group in ("repeat", "novel") for row in rows))
+  return "\n".join(lines)
+
+
 def elbo_markdown(kl_by_c_test: dict, reconstruction_by_c_test: dict) -> str:
   """{C_test: split(KL [E, T], ...)} and {C_test: split(-log p(x | z) [E, T],
   ...)} -> one table: the two parts of the ELBO of repeats and of novel
   images, a line per (C_test, t)."""
-  lines = ["| C_test | t | KL of repeats | reconstruction of repeats | KL of "
-           "novel images | reconstruction of novel images |",
-           "|---|---|---|---|---|---|"]
-  for c, kls in sorted(kl_by_c_test.items()):
-    for k, r in zip(kls, reconstruction_by_c_test[c]):
-      lines.append(f"| {c} | {k['t']} | {_cell(k['repeat'])} | "
-                   f"{_cell(r['repeat'])} | {_cell(k['novel'])} | "
-                   f"{_cell(r['novel'])} |")
-  return "\n".join(lines)
+  return _groups_markdown({"KL": kl_by_c_test,
+                           "reconstruction": reconstruction_by_c_test})
 
 
 def pseudo_input_markdown(rows_by_c_test: dict) -> str:
   """{C_test: split(attention on the pseudo-input [E, T], ...)} -> one table:
   how much of its attention x_t puts on the pseudo-input slot when it repeats
   an earlier image and when it is novel, a line per (C_test, t)."""
-  lines = ["| C_test | t | attention on the pseudo-input: repeats | novel "
-           "images |", "|---|---|---|---|"]
-  for c, rows in sorted(rows_by_c_test.items()):
-    for r in rows:
-      lines.append(f"| {c} | {r['t']} | {_cell(r['repeat'], 2)} | "
-                   f"{_cell(r['novel'], 2)} |")
-  return "\n".join(lines)
+  return _groups_markdown({"attention on the pseudo-input": rows_by_c_test},
+                          digits=2)
