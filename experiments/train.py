@@ -13,8 +13,8 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flags_common  # noqa: E402  (the experiments folder is not a package)
 
-from gmn_jax.config import (DECODER_INPUTS, PSEUDO_VISIBILITIES,  # noqa: E402
-                             SIMILARITIES, Config)
+from gmn_jax.config import (DECODER_INPUTS, KEY_KINDS,  # noqa: E402
+                             PSEUDO_VISIBILITIES, SIMILARITIES, Config)
 from gmn_jax.data.episodes import EpisodeSpec  # noqa: E402
 from gmn_jax.train import RunConfig, train  # noqa: E402
 from gmn_jax.train import run_config as rc  # noqa: E402
@@ -42,6 +42,10 @@ PSEUDO_VISIBLE = flags.DEFINE_enum(
     "pseudo_visible", _D.pseudo_visible, list(PSEUDO_VISIBILITIES), "Which "
     "queries see the pseudo-input (gmn_jax.Config; empty_set, t = 0 only, is "
     "an ablation).")
+KEYS = flags.DEFINE_enum(
+    "keys", _D.keys, list(KEY_KINDS), "What queries are matched against: "
+    "learned keys or the 288-d features themselves (gmn_jax.Config; features "
+    "is an ablation).")
 LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
 CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
 ORDERING = flags.DEFINE_bool("conditional_ordering", False,
@@ -81,7 +85,7 @@ def run_config() -> RunConfig:
                    prior_passes=PRIOR_PASSES.value,
                    decoder_input=DECODER_INPUT.value,
                    similarity=SIMILARITY.value,
-                   pseudo_visible=PSEUDO_VISIBLE.value),
+                   pseudo_visible=PSEUDO_VISIBLE.value, keys=KEYS.value),
       episodes=EpisodeSpec(LENGTH.value, CLASSES.value, ORDERING.value),
       batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
       seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,

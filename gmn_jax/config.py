@@ -8,6 +8,7 @@ MATCHING_KINDS = ("attention", "average", "none")
 DECODER_INPUTS = ("joint", "split", "plain")
 SIMILARITIES = ("dot", "cosine")
 PSEUDO_VISIBILITIES = ("always", "empty_set")
+KEY_KINDS = ("learned", "features")
 
 IMAGE_SHAPE = (28, 28)
 NUM_PIXELS = 28 * 28
@@ -47,6 +48,12 @@ class Config:
     cosine (the authors' public code, sbos/gmn scg/recurrent.py Attention,
     divides by both norms), an ablation: at 11,875 steps ~1 nat better at
     t = 0 on test episodes, 4.7 worse at t = 19 (results/ablations/README.md).
+  keys: what the queries are matched against. "learned" (REFERENCE.md): keys
+    g(x) = PReLU(affine(psi(x))) in a match_dim space, and a learned
+    pseudo-input key. "features", an ablation: the 288-d prototypes psi(x)
+    themselves (the pseudo-input's key is its prototype) and queries of 288
+    dims, as in the authors' public code (sbos/gmn utils.py,
+    SetRepresentation: attention over the memory of features).
   """
   matching: str = "attention"
   pseudo_input: bool = True
@@ -58,6 +65,7 @@ class Config:
   decoder_input: str = "joint"
   similarity: str = "dot"
   pseudo_visible: str = "always"
+  keys: str = "learned"
 
   def __post_init__(self):
     if self.matching not in MATCHING_KINDS:
@@ -76,6 +84,10 @@ class Config:
       raise ValueError(
           f"Config.pseudo_visible={self.pseudo_visible!r} is unknown; "
           f"expected one of {PSEUDO_VISIBILITIES}.")
+    if self.keys not in KEY_KINDS:
+      raise ValueError(
+          f"Config.keys={self.keys!r} is unknown; expected one of "
+          f"{KEY_KINDS}.")
     if self.pseudo_visible != "always" and not self.pseudo_input:
       raise ValueError(
           f"Config.pseudo_visible={self.pseudo_visible!r} needs a pseudo-input "
@@ -100,6 +112,11 @@ class Config:
   def readout_dim(self) -> int:
     """Size of [r, h], what a matcher hands to the prior, q and the decoder."""
     return FEATURE_DIM + self.state_dim if self.conditioned else 0
+
+  @property
+  def key_dim(self) -> int:
+    """Size of the attention's keys and queries."""
+    return FEATURE_DIM if self.keys == "features" else self.match_dim
 
   def to_dict(self) -> dict:
     return dataclasses.asdict(self)

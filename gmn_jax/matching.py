@@ -31,7 +31,8 @@ UNROLL_PASSES = True
 
 
 class Memory(NamedTuple):
-  """prototypes: [M, 288]; keys: [M, match] (None for "average")."""
+  """prototypes: [M, 288]; keys: [M, Config.key_dim] (None for "average";
+  the prototypes themselves for Config.keys="features")."""
   prototypes: jax.Array
   keys: Optional[jax.Array]
 
@@ -44,16 +45,17 @@ def init_controller(key, config: Config, query_dims: dict) -> dict:
   """
   k_gru, k_h0, k_key, k_pk, k_pp, *k_match = jax.random.split(
       key, 5 + len(query_dims))
-  s, m = config.state_dim, config.match_dim
+  s, m = config.state_dim, config.key_dim
   p = {"gru": layers.init_gru(k_gru, FEATURE_DIM, s),
        "h0": 0.1 * jax.random.normal(k_h0, (s,))}
   if config.pseudo_input:
     p["pseudo_prototype"] = 0.1 * jax.random.normal(k_pp, (FEATURE_DIM,))
   if config.matching == "attention":
-    p["key"] = {"dense": layers.init_dense(k_key, FEATURE_DIM, m),
-                "alpha": layers.init_prelu(m)}
-    if config.pseudo_input:
-      p["pseudo_key"] = 0.1 * jax.random.normal(k_pk, (m,))
+    if config.keys == "learned":
+      p["key"] = {"dense": layers.init_dense(k_key, FEATURE_DIM, m),
+                  "alpha": layers.init_prelu(m)}
+      if config.pseudo_input:
+        p["pseudo_key"] = 0.1 * jax.random.normal(k_pk, (m,))
     for k, (name, q_dim) in zip(k_match, sorted(query_dims.items())):
       kq, ks = jax.random.split(k)
       p[name] = {"query": layers.init_dense(kq, s + q_dim, m),
@@ -62,7 +64,7 @@ def init_controller(key, config: Config, query_dims: dict) -> dict:
   return p
 
 
-def build_memory(p: dict, feats: jax.Array) -> Memory:
+def build_memory(p: dict, feats: jax.Array, config: Config) -> Memory:
   """feats: [T, 288] -> a memory of M = T (+1 with the pseudo-input) slots."""
   protos, keys = feats, None
   if "key" in p:
@@ -71,6 +73,8 @@ def build_memory(p: dict, feats: jax.Array) -> Memory:
     protos = jnp.concatenate([p["pseudo_prototype"][None], protos])
     if keys is not None:
       keys = jnp.concatenate([p["pseudo_key"][None], keys])
+  if config.matching == "attention" and config.keys == "features":
+    keys = protos
   return Memory(protos, keys)
 
 

@@ -83,8 +83,9 @@ def condition(params: dict, config: Config, feats: jax.Array,
   if not config.conditioned:
     zeros = jnp.zeros((n, config.latent_dim))
     return Context(None, None, None, Gaussian(zeros, jnp.ones_like(zeros)))
-  memory = matching.build_memory(params["controller"], feats)
-  prior_memory = matching.build_memory(params["prior_controller"], feats)
+  memory = matching.build_memory(params["controller"], feats, config)
+  prior_memory = matching.build_memory(params["prior_controller"], feats,
+                                       config)
   mask = matching.visible_slots(prefix_lengths, memory.prototypes.shape[0],
                                 config.pseudo_input, config.pseudo_visible)
   read = matching.matching_readout(

@@ -67,7 +67,7 @@ def generative_readout(controller, cfg, n=6, without_pseudo=False):
   k1, k2 = jax.random.split(jax.random.key(1))
   feats = jax.random.normal(k1, (n, FEATURE_DIM))
   z = jax.random.normal(k2, (n, cfg.latent_dim))
-  memory = matching.build_memory(controller, feats)
+  memory = matching.build_memory(controller, feats, cfg)
   mask = matching.visible_slots(jnp.arange(n), memory.prototypes.shape[0],
                                 cfg.pseudo_input,
                                 "empty_set" if without_pseudo else "always")
@@ -143,7 +143,7 @@ def test_attention_weights_are_what_the_read_out_reads():
   k1, k2 = jax.random.split(jax.random.key(1))
   feats = jax.random.normal(k1, (6, FEATURE_DIM))
   z = jax.random.normal(k2, (6, cfg.latent_dim))
-  memory = matching.build_memory(controller, feats)
+  memory = matching.build_memory(controller, feats, cfg)
   mask = matching.visible_slots(jnp.arange(6), 7, True)
   a = matching.attention_weights(controller, "generative", z, memory, mask,
                                  cfg, cfg.num_passes)
@@ -157,3 +157,39 @@ def test_attention_weights_are_what_the_read_out_reads():
   with pytest.raises(ValueError, match="no attention"):
     matching.attention_weights(controller, "generative", z, memory, mask,
                                Config(matching="average"), 1)
+
+
+def test_feature_keys_match_queries_against_the_prototypes():
+  """Config(keys="features"): no key layer and no pseudo-key; the first
+  pass's attention is the softmax of strength * q . psi over the visible
+  prototypes (the pseudo-input's key is its prototype), computed here by
+  hand; an unknown kind is refused."""
+  from gmn_jax import layers, model
+  from gmn_jax.config import FEATURE_DIM, Config
+  cfg = Config(keys="features")
+  controller = model.init_params(jax.random.key(0), cfg)["controller"]
+  assert "key" not in controller and "pseudo_key" not in controller
+  assert controller["generative"]["query"]["v"].shape[-1] == FEATURE_DIM
+  k1, k2 = jax.random.split(jax.random.key(1))
+  feats = jax.random.normal(k1, (5, FEATURE_DIM))
+  z = jax.random.normal(k2, (5, cfg.latent_dim))
+  memory = matching.build_memory(controller, feats, cfg)
+  mask = matching.visible_slots(jnp.arange(5), 6, True)
+  a = matching.attention_weights(controller, "generative", z, memory, mask,
+                                 cfg, cfg.num_passes)[0]
+  m = controller["generative"]
+  h0 = jnp.broadcast_to(controller["h0"], (5, cfg.state_dim))
+  q = layers.prelu(m["alpha"], layers.dense(m["query"],
+                                            jnp.concatenate([h0, z], -1)))
+  strength = jnp.minimum(jax.nn.softplus(layers.dense(m["strength"], h0)), 10.0)
+  slots = np.concatenate([np.asarray(controller["pseudo_prototype"])[None],
+                          np.asarray(feats)])
+  logits = np.asarray(strength * (q @ slots.T))
+  for t in range(5):
+    visible = logits[t, :t + 1]
+    expected = np.exp(visible - visible.max())
+    np.testing.assert_allclose(a[t, :t + 1], expected / expected.sum(),
+                               rtol=1e-4, atol=1e-6)
+    assert np.all(np.asarray(a[t, t + 1:]) == 0)
+  with pytest.raises(ValueError, match="keys='raw' is unknown"):
+    Config(keys="raw")
