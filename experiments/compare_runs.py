@@ -13,7 +13,10 @@ of one flag). Evaluations (two folders that `experiments/evaluate.py
 --save_nlls` wrote, with the same --seed): run minus baseline per test episode
 at Table 1's t, for each C_test both hold, ± the standard error over episodes;
 from t = C_test where either model is conditional (its provenance.json says
-pseudo_input false), as in Table 1.
+pseudo_input false), as in Table 1. With --table (the baseline model's
+table1.csv, on episodes whose first are these), also that table's cells as
+the run would give them: each moved by its paired difference, with the
+paper's numbers and how many cells lie within 1.5 nats of them.
 """
 import json
 import os
@@ -21,7 +24,7 @@ import os
 from absl import app, flags
 
 from gmn_jax.config import Config, first_scored_step
-from gmn_jax.evaluate import paired, paper
+from gmn_jax.evaluate import paired, paper, results, table1
 
 BASELINE = flags.DEFINE_string("baseline", None, "The baseline's metrics.jsonl, "
                                "or its evaluation folder.")
@@ -31,6 +34,9 @@ WINDOWS = flags.DEFINE_list("windows", ["0", "1000", "2000", "3000", "4000",
                                         "5250"], "Window edges, in steps.")
 FIRST = flags.DEFINE_integer("first", 0, "The first scored t (C for "
                              "conditional models).")
+TABLE = flags.DEFINE_string("table", None, "With two evaluations: the "
+                            "baseline's Table 1 CSV, to move by the paired "
+                            "differences.")
 flags.mark_flags_as_required(["baseline", "run"])
 
 
@@ -60,8 +66,31 @@ def compare_evaluations(baseline: str, run: str) -> str:
   configs = [Config.from_dict(r["config"]) for r in records if "config" in r]
   first = lambda c: max((first_scored_step(cfg, c) for cfg in configs),
                         default=0)
-  return paired.episode_markdown(paired.episode_differences(
+  out = paired.episode_markdown(paired.episode_differences(
       base, other, paper.COLUMNS, first=first))
+  if TABLE.value:
+    out += "\n\n" + moved_table(os.path.expanduser(TABLE.value), base, other,
+                                first, records[0].get("model"),
+                                records[1].get("model", "run"))
+  return out
+
+
+def moved_table(path: str, base: dict, other: dict, first, baseline_model,
+                model: str) -> str:
+  """The baseline model's rows of the Table 1 CSV at `path`, each cell moved
+  by run minus baseline, named `model`."""
+  rows = table1.read_csv(path)
+  if len({r["model"] for r in rows}) > 1 or baseline_model:
+    rows = [r for r in rows if r["model"] == baseline_model]
+  rows = [{**r, "model": model} for r in paired.corrected_rows(
+      rows, base, other, first)]
+  if not rows:
+    raise app.UsageError(
+        f"{path} has no cell of the baseline's model ({baseline_model}) that "
+        "the two evaluations pair.")
+  return (table1.markdown(rows, f"{model}, moved onto the episodes of {path} "
+                                "(± combines both standard errors):")
+          + "\n".join(results.paper_agreement(rows)))
 
 
 def compare_logs(baseline: str, run: str) -> str:

@@ -131,3 +131,43 @@ def test_corrected_rows_move_each_cell_by_the_paired_shift():
                                                {2: tighter})],
       tighter.mean(0)[2:], atol=0.011)
   assert paired.corrected_rows(rows, {1: nlls}, {1: tighter}) == []
+
+
+def test_compare_runs_moves_a_table_by_the_paired_differences(tmp_path):
+  """--table: the baseline's Table 1 rows moved by run - baseline per
+  episode, named after the run, with the paper's numbers and the agreement
+  count; a table the evaluations do not pair is refused."""
+  from gmn_jax.config import Config
+  from gmn_jax.evaluate import table1
+  rng = np.random.default_rng(3)
+  nlls = 80 + 10 * rng.normal(size=(60, 20))
+  (tmp_path / "a").mkdir()
+  (tmp_path / "b").mkdir()
+  np.save(tmp_path / "a" / "nlls_c1.npy", nlls[:30])
+  np.save(tmp_path / "b" / "nlls_c1.npy", nlls[:30] - 2.0)
+  (tmp_path / "b" / "provenance.json").write_text(
+      json.dumps({"seed": 1234, "model": "plain"}))
+  rows = table1.summarize("gmn_c2", Config(), 1, nlls, 5)
+  table1.write_csv(tmp_path / "table1.csv", rows)
+  run = lambda table: subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "compare_runs.py"),
+       f"--baseline={tmp_path / 'a'}", f"--run={tmp_path / 'b'}",
+       f"--table={table}"], capture_output=True, text=True)
+  out = run(tmp_path / "table1.csv")
+  assert out.returncode == 0, out.stderr
+  moved = nlls.mean(0)[0] - 2.0
+  line = next(l for l in out.stdout.splitlines() if l.startswith("| plain | 1 "))
+  assert f"{moved:.1f} ± " in line and f"(89.7, {moved - 89.7:+.1f})" in line
+  assert "plain: " in out.stdout and "of 8 cells within 1.5 nats" in out.stdout
+  table1.write_csv(tmp_path / "c4.csv", table1.summarize("gmn_c2", Config(), 4,
+                                                         nlls, 5))
+  bad = run(tmp_path / "c4.csv")
+  assert bad.returncode != 0 and "that the two evaluations pair" in bad.stderr
+  # A table of several models: only the baseline's (its provenance) moves.
+  (tmp_path / "a" / "provenance.json").write_text(
+      json.dumps({"seed": 1234, "model": "gmn_c2"}))
+  table1.write_csv(tmp_path / "all.csv", rows + table1.summarize(
+      "vae", Config(matching="none"), 1, nlls + 9.0, 5))
+  out = run(tmp_path / "all.csv")
+  assert out.returncode == 0, out.stderr
+  assert out.stdout.count("| plain | 1 ") == 1 and f"{moved:.1f} ± " in out.stdout
