@@ -33,16 +33,19 @@ class Config:
     and recognition models.
   prior_passes: K of the data-dependent prior's own controller.
   decoder_input: how the generator's first layer reads [z, r, h]. "joint"
-    (the reference): one weight-normalised matrix with one scalar gain, so z
-    shares the matrix's norm with the 488 read-out inputs. "split", an
+    (what the trained rows use): one weight-normalised matrix with one scalar
+    gain and a PReLU, so z shares the matrix's norm with the 488 read-out
+    inputs. "split", an
     ablation: z and [r, h] through matrices normalised apart, each with its
     own gain, summed. It tested whether the joint norm starves z (the
     trained joint matrix gives z a third of the VAE's weight norm): over
     5k steps it trained like "joint" (results/ablations/README.md).
-    "plain", an ablation: one affine map with neither weight normalisation
-    nor the PReLU after it, as the first layer of the generator in the
-    authors' public code (sbos/gmn, one_shot.py: an He-normal Affine with no
-    activation).
+    "plain": one affine map with neither weight normalisation nor the PReLU
+    after it, as REFERENCE.md's "affine to 3x3x32" and the authors' public
+    code (sbos/gmn, one_shot.py: an He-normal Affine with no activation).
+    Over the whole schedule it is 0.4-1.2 nats better than "joint" at every
+    cell of Table 1 (results/ablations/README.md); the trained rows still
+    use "joint" until they are retrained.
   similarity: what the attention's softmax scales by the strength: "dot",
     the dot product of query and key (REFERENCE.md), or "cosine", their
     cosine (the authors' public code, sbos/gmn scg/recurrent.py Attention,

@@ -59,14 +59,19 @@ def test_masked_softmax_gradients_finite_with_large_scale():
   assert np.isfinite(g)
 
 
+def random_features_and_latents(cfg, n):
+  """n random 288-d features and n random z: [n, 288], [n, latent]."""
+  from gmn_jax.config import FEATURE_DIM
+  k1, k2 = jax.random.split(jax.random.key(1))
+  return (jax.random.normal(k1, (n, FEATURE_DIM)),
+          jax.random.normal(k2, (n, cfg.latent_dim)))
+
+
 def generative_readout(controller, cfg, n=6, without_pseudo=False):
   """The generative matcher's read-out of n random queries over a memory of n
   random features, query i seeing the first i (and the pseudo-input only
   where nothing else is visible, if without_pseudo)."""
-  from gmn_jax.config import FEATURE_DIM
-  k1, k2 = jax.random.split(jax.random.key(1))
-  feats = jax.random.normal(k1, (n, FEATURE_DIM))
-  z = jax.random.normal(k2, (n, cfg.latent_dim))
+  feats, z = random_features_and_latents(cfg, n)
   memory = matching.build_memory(controller, feats, cfg)
   mask = matching.visible_slots(jnp.arange(n), memory.prototypes.shape[0],
                                 cfg.pseudo_input,
@@ -140,9 +145,7 @@ def test_attention_weights_are_what_the_read_out_reads():
   cfg = Config()
   params = model.init_params(jax.random.key(0), cfg)
   controller = params["controller"]
-  k1, k2 = jax.random.split(jax.random.key(1))
-  feats = jax.random.normal(k1, (6, FEATURE_DIM))
-  z = jax.random.normal(k2, (6, cfg.latent_dim))
+  feats, z = random_features_and_latents(cfg, 6)
   memory = matching.build_memory(controller, feats, cfg)
   mask = matching.visible_slots(jnp.arange(6), 7, True)
   a = matching.attention_weights(controller, "generative", z, memory, mask,
@@ -170,9 +173,7 @@ def test_feature_keys_match_queries_against_the_prototypes():
   controller = model.init_params(jax.random.key(0), cfg)["controller"]
   assert "key" not in controller and "pseudo_key" not in controller
   assert controller["generative"]["query"]["v"].shape[-1] == FEATURE_DIM
-  k1, k2 = jax.random.split(jax.random.key(1))
-  feats = jax.random.normal(k1, (5, FEATURE_DIM))
-  z = jax.random.normal(k2, (5, cfg.latent_dim))
+  feats, z = random_features_and_latents(cfg, 5)
   memory = matching.build_memory(controller, feats, cfg)
   mask = matching.visible_slots(jnp.arange(5), 6, True)
   a = matching.attention_weights(controller, "generative", z, memory, mask,
