@@ -35,9 +35,8 @@ class Config:
   decoder_input: how the generator's first layer reads [z, r, h]. "joint"
     (what the trained rows use): one weight-normalised matrix with one scalar
     gain and a PReLU, so z shares the matrix's norm with the 488 read-out
-    inputs. "split", an
-    ablation: z and [r, h] through matrices normalised apart, each with its
-    own gain, summed. It tested whether the joint norm starves z (the
+    inputs. "split", an ablation: z and [r, h] through matrices normalised
+    apart, each with its own gain, summed. It tested whether the joint norm starves z (the
     trained joint matrix gives z a third of the VAE's weight norm): over
     5k steps it trained like "joint" (results/ablations/README.md).
     "plain": one affine map with neither weight normalisation nor the PReLU
