@@ -66,14 +66,15 @@ def init_controller(key, config: Config, query_dims: dict) -> dict:
 
 def build_memory(p: dict, feats: jax.Array, config: Config) -> Memory:
   """feats: [T, 288] -> a memory of M = T (+1 with the pseudo-input) slots."""
+  attention = config.matching == "attention"
   protos, keys = feats, None
-  if "key" in p:
+  if attention and config.keys == "learned":
     keys = layers.prelu(p["key"]["alpha"], layers.dense(p["key"]["dense"], feats))
-  if "pseudo_prototype" in p:
+  if config.pseudo_input:
     protos = jnp.concatenate([p["pseudo_prototype"][None], protos])
     if keys is not None:
       keys = jnp.concatenate([p["pseudo_key"][None], keys])
-  if config.matching == "attention" and config.keys == "features":
+  if attention and config.keys == "features":
     keys = protos
   return Memory(protos, keys)
 

@@ -182,7 +182,8 @@ def test_feature_keys_match_queries_against_the_prototypes():
   h0 = jnp.broadcast_to(controller["h0"], (5, cfg.state_dim))
   q = layers.prelu(m["alpha"], layers.dense(m["query"],
                                             jnp.concatenate([h0, z], -1)))
-  strength = jnp.minimum(jax.nn.softplus(layers.dense(m["strength"], h0)), 10.0)
+  strength = jnp.minimum(jax.nn.softplus(layers.dense(m["strength"], h0)),
+                         matching.MAX_STRENGTH)
   slots = np.concatenate([np.asarray(controller["pseudo_prototype"])[None],
                           np.asarray(feats)])
   logits = np.asarray(strength * (q @ slots.T))
