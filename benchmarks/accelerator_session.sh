@@ -14,6 +14,7 @@
 #               per-episode NLLs saved; $EVAL_FLAGS adds flags. Into RUNS/NAME/eval.
 #   eval:NAME@S the same with S importance samples, into RUNS/NAME/eval_sS (S = 100
 #               and 1000 on the same episodes pair the estimators).
+#   eval:NAME@SxN  the same on N episodes per C_test (overrides $EVAL_EPISODES).
 #   trace       benchmarks/profile_step.py --trace (the train step's kernels).
 #   bench       benchmarks/benchmark.py --quick.
 # RUNS/data/omniglot28 holds the data arrays. SECONDS is this call's budget: keep
@@ -41,7 +42,8 @@ $PY -c "import gmn_jax.train" || exit 3  # nothing else can work
 trained=() names=()
 for task in "$@"; do
   name=${task#*:} start=$(date +%s) budget=$(left)
-  name=${name%@*} samples=${task##*@} eval=eval
+  name=${name%@*} samples=${task##*@} eval=eval episodes=${EVAL_EPISODES:-21000}
+  [[ $samples == *x* ]] && episodes=${samples#*x} samples=${samples%x*}
   [[ $task == *@* ]] && eval=eval_s$samples
   if (( budget < 10 )); then echo "$task: skipped, ${budget} s left"; continue; fi
   case $task in
@@ -61,7 +63,7 @@ for task in "$@"; do
       [[ $eval != eval ]] && extra=(--num_samples="$samples")
       JAX_DEFAULT_MATMUL_PRECISION=highest timeout -k 5 "$budget" \
           $PY experiments/evaluate.py "${source[@]}" --model_name="$name" \
-          --output_dir="$RUNS/$name/$eval" --num_episodes="${EVAL_EPISODES:-21000}" \
+          --output_dir="$RUNS/$name/$eval" --num_episodes="$episodes" \
           --batch="${EVAL_BATCH:-32}" --num_tasks=0 --save_nlls ${EVAL_FLAGS:-} \
           "${extra[@]}" > "$RUNS/$name/$eval.log" 2>&1
       echo "$task: rc=$? $(( $(date +%s) - start )) s"
