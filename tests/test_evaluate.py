@@ -55,6 +55,23 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   cls = json.loads((out / "classification.json").read_text())
   assert {(c["ways"], c["shots"]) for c in cls} == {(5, 1), (5, 5), (20, 1),
                                                     (20, 5)}
+  # The same NLLs filed under another name: nothing recomputed, the
+  # provenance keeps where they were computed.
+  renamed = tmp_path / "renamed"
+  run_script("evaluate.py", f"--workdir={workdir}", f"--output_dir={renamed}",
+             "--model_name=renamed", f"--nlls_from={out}", "--num_tasks=0",
+             "--num_episodes=999")  # ignored: the saved evaluation's protocol
+  again = table1.read_csv(renamed / "table1.csv")
+  assert [(r["c_test"], r["t"], r["nll"]) for r in again] == \
+      [(r["c_test"], r["t"], r["nll"]) for r in rows]
+  assert {r["model"] for r in again} == {"renamed"} and \
+      {r["paper"] for r in again} == {""}
+  first = json.loads((out / "provenance.json").read_text())
+  record = json.loads((renamed / "provenance.json").read_text())
+  assert record["nlls_from"]["model"] == "gmn_c2"
+  assert {k: record[k] for k in ("num_episodes", "nll_wall_s", "date")} == \
+      {k: first[k] for k in ("num_episodes", "nll_wall_s", "date")}
+  assert "3 test episodes per C_test" in (renamed / "table1.md").read_text()
   train_out = tmp_path / "train_split"
   run_script("evaluate.py", f"--workdir={workdir}", f"--output_dir={train_out}",
              "--split=train", "--c_test=1", "--num_episodes=3",
@@ -296,4 +313,11 @@ def test_more_samples_rows_pair_table1_with_its_importance_samples_runs(
   (d / "provenance.json").write_text(json.dumps(
       {**record, "num_samples": 1000, "seed": 7}))
   with pytest.raises(ValueError, match="seed 1234"):
+    results.more_samples_rows(str(tmp_path), rows)
+  # Another model with the same steps (gmn_c2 before and after its decoder
+  # input changed) is refused too.
+  (d / "provenance.json").write_text(json.dumps(
+      {**record, "num_samples": 1000, "config": Config(
+          decoder_input="plain").to_dict()}))
+  with pytest.raises(ValueError, match="decoder_input"):
     results.more_samples_rows(str(tmp_path), rows)

@@ -171,3 +171,26 @@ def test_compare_runs_moves_a_table_by_the_paired_differences(tmp_path):
   out = run(tmp_path / "all.csv")
   assert out.returncode == 0, out.stderr
   assert out.stdout.count("| plain | 1 ") == 1 and f"{moved:.1f} ± " in out.stdout
+
+
+def test_a_saved_evaluation_is_read_only_for_its_own_model(tmp_path):
+  """--nlls_from and Table 1's S = 1000 pairs: a folder of NLLs is taken only
+  for params with its config and steps; a record from before a Config field
+  existed compares as that field's default."""
+  import pytest
+  from gmn_jax.config import Config
+  nlls = np.arange(40.0).reshape(2, 20)
+  np.save(tmp_path / "nlls_c1.npy", nlls)
+  old = Config().to_dict()
+  del old["keys"]  # recorded before Config.keys existed
+  (tmp_path / "provenance.json").write_text(
+      json.dumps({"config": old, "steps": 5}))
+  record, read = paired.saved_evaluation(str(tmp_path), Config(), 5)
+  np.testing.assert_array_equal(read[1], nlls)
+  with pytest.raises(ValueError, match="steps 5 against 6"):
+    paired.saved_evaluation(str(tmp_path), Config(), 6)
+  with pytest.raises(ValueError, match=r"'decoder_input': \('joint', 'plain'\)"):
+    paired.saved_evaluation(str(tmp_path), Config(decoder_input="plain"), 5)
+  (tmp_path / "nlls_c1.npy").unlink()
+  with pytest.raises(FileNotFoundError, match="--save_nlls"):
+    paired.saved_evaluation(str(tmp_path), Config(), 5)

@@ -14,6 +14,8 @@ import re
 
 import numpy as np
 
+from gmn_jax.config import Config
+
 
 def read_log(path: str) -> dict:
   """metrics.jsonl -> {step: its record}."""
@@ -63,6 +65,35 @@ def read_nlls(eval_dir: str) -> dict:
     if c:
       out[int(c.group(1))] = np.load(path, allow_pickle=False)
   return out
+
+
+def saved_evaluation(eval_dir: str, config, steps: int) -> tuple:
+  """-> (its provenance.json, read_nlls' {C_test: [episodes, T] nats}) of an
+  evaluation saved with --save_nlls, checked to be of a model with this
+  config and training steps (its params cannot be checked: an evaluation
+  records no fingerprint of them); ValueError naming the difference."""
+  path = os.path.join(eval_dir, "provenance.json")
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"{path} is missing: give the output folder of "
+                            "an evaluate.py run with --save_nlls.")
+  with open(path) as f:
+    record = json.load(f)
+  nlls = read_nlls(eval_dir)
+  if not nlls:
+    raise FileNotFoundError(f"{eval_dir} has no nlls_c<C_test>.npy: rerun its "
+                            "evaluation with --save_nlls.")
+  mine = config.to_dict()
+  # Fields added to Config later are absent from older records: their
+  # defaults are what those evaluations ran.
+  theirs = Config.from_dict(record.get("config", {})).to_dict()
+  if mine != theirs or record.get("steps") != steps:
+    diff = {k: (theirs[k], v) for k, v in mine.items() if theirs[k] != v}
+    raise ValueError(
+        f"{eval_dir} is an evaluation of another model: config differs in "
+        f"{diff or 'nothing'} (saved, these params), steps "
+        f"{record.get('steps')} against {steps}. Retabulate only an evaluation "
+        "of these params, or evaluate them anew.")
+  return record, nlls
 
 
 def episode_differences(baseline: dict, run: dict, ts,

@@ -118,21 +118,21 @@ def more_samples_rows(results_dir: str, rows: list,
     run_dir = folder.format(samples)
     if not (os.path.isdir(base_dir) and os.path.isdir(run_dir)):
       continue
-    records = [_json(os.path.join(d, "provenance.json"))
-               for d in (base_dir, run_dir)]
-    if {r.get("seed") for r in records} != {table.get("seed")} or \
-        {r.get("steps") for r in records} != {table.get("steps")}:
+    config = Config.from_dict(table["config"])
+    try:  # the same model: its config too (two 90,750-step gmn_c2 existed)
+      (base, base_nlls), (run, run_nlls) = (
+          paired.saved_evaluation(d, config, table.get("steps"))
+          for d in (base_dir, run_dir))
+    except ValueError as e:
+      raise ValueError(f"{model}'s Table 1 and {IMPORTANCE_SAMPLES}: {e}")
+    if {base.get("seed"), run.get("seed")} != {table.get("seed")}:
       raise ValueError(
           f"{base_dir} and {run_dir} must evaluate {model}'s Table 1 "
-          f"checkpoint (steps {table.get('steps')}) on its test episodes "
-          f"(seed {table.get('seed')}); they have steps "
-          f"{[r.get('steps') for r in records]} and seeds "
-          f"{[r.get('seed') for r in records]}: rerun them as "
+          f"checkpoint on its test episodes (seed {table.get('seed')}); they "
+          f"have seeds {[base.get('seed'), run.get('seed')]}: rerun them as "
           f"{IMPORTANCE_SAMPLES}'s README says.")
-    config = Config.from_dict(table["config"])
     out += paired.corrected_rows(
-        [r for r in rows if r["model"] == model],
-        paired.read_nlls(base_dir), paired.read_nlls(run_dir),
+        [r for r in rows if r["model"] == model], base_nlls, run_nlls,
         first=lambda c: first_scored_step(config, c))
   return out
 
