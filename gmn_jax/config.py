@@ -33,18 +33,20 @@ class Config:
     and recognition models.
   prior_passes: K of the data-dependent prior's own controller.
   decoder_input: how the generator's first layer reads [z, r, h]. "joint"
-    (what the trained rows use): one weight-normalised matrix with one scalar
-    gain and a PReLU, so z shares the matrix's norm with the 488 read-out
-    inputs. "split", an ablation: z and [r, h] through matrices normalised
-    apart, each with its own gain, summed. It tested whether the joint norm starves z (the
-    trained joint matrix gives z a third of the VAE's weight norm): over
-    5k steps it trained like "joint" (results/ablations/README.md).
+    (the default, what every trained row but gmn_c2 uses): one
+    weight-normalised matrix with one scalar gain and a PReLU, so z shares
+    the matrix's norm with the 488 read-out inputs. "split", an ablation: z
+    and [r, h] through matrices normalised apart, each with its own gain,
+    summed. It tested whether the joint norm starves z (the trained joint
+    matrix gives z a third of the VAE's weight norm): over 5k steps it
+    trained like "joint" (results/ablations/README.md).
     "plain": one affine map with neither weight normalisation nor the PReLU
     after it, as REFERENCE.md's "affine to 3x3x32" and the authors' public
     code (sbos/gmn, one_shot.py: an He-normal Affine with no activation).
     Over the whole schedule it is 0.4-1.2 nats better than "joint" at every
-    cell of Table 1 (results/ablations/README.md); the trained rows still
-    use "joint" until they are retrained.
+    cell of Table 1 (results/ablations/README.md), and gmn_c2's flagfile
+    uses it; the other rows keep "joint" until they are retrained (the
+    default stays, so their params and run configs load unchanged).
   similarity: what the attention's softmax scales by the strength: "dot",
     the dot product of query and key (REFERENCE.md), or "cosine", their
     cosine (the authors' public code, sbos/gmn scg/recurrent.py Attention,

@@ -321,3 +321,13 @@ def test_more_samples_rows_pair_table1_with_its_importance_samples_runs(
           decoder_input="plain").to_dict()}))
   with pytest.raises(ValueError, match="decoder_input"):
     results.more_samples_rows(str(tmp_path), rows)
+
+
+def test_runs_table_names_each_rows_config_where_not_the_default():
+  from gmn_jax.config import Config
+  old = Config().to_dict()
+  del old["keys"]  # a record from before Config.keys
+  assert results.config_changes(old) == "defaults"
+  assert results.config_changes(Config(
+      matching="average", decoder_input="plain").to_dict()) == \
+      "matching=average, decoder_input=plain"

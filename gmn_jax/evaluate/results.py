@@ -8,6 +8,7 @@ claims on the joined table, and writes the overview.
 import glob
 import json
 import os
+import re
 
 import numpy as np
 
@@ -216,6 +217,14 @@ def bound_split(rows: list, latents: dict) -> list:
   return lines
 
 
+def config_changes(config: dict) -> str:
+  """A recorded model Config as its fields that differ from Config()'s
+  (fields it predates read as their defaults): how the rows differ."""
+  changed = {k: v for k, v in Config.from_dict(config).to_dict().items()
+             if v != getattr(Config(), k)}
+  return ", ".join(f"{k}={v}" for k, v in changed.items()) or "defaults"
+
+
 def write_overview(results_dir: str) -> str:
   rows, earlier = load_rows(results_dir), load_earlier_rows(results_dir)
   table1.write_csv(os.path.join(results_dir, "table1.csv"), rows)
@@ -229,18 +238,20 @@ def write_overview(results_dir: str) -> str:
            "that tightens with more samples of z; what more samples take "
            "off: `ablations/README.md`, \"importance_samples\".", ""]
   lines.append(table1.markdown(rows, "## Conditional NLL (nats)"))
-  lines += ["## Runs", "", "| model | steps | trained on: steps, wall time |"
-            " evaluated on | eval episodes x samples | eval commit |",
-            "|---|---|---|---|---|---|"]
+  lines += ["## Runs", "", "| model | Config, where not the default | steps | "
+            "trained on: steps, wall time | evaluated on | eval episodes x "
+            "samples | eval commit |", "|---|---|---|---|---|---|---|"]
   for model in sorted({r["model"] for r in rows}):
     d = os.path.join(results_dir, model)
     ev = _json(os.path.join(d, "provenance.json"))
     trained = _trained_on(
         _json(os.path.join(d, "training.json")).get("segments", []))
+    commit = re.sub(r"^([0-9a-f]{7})[0-9a-f]+", r"\1", str(ev.get("commit", "?")))
     lines.append(
-        f"| {model} | {ev.get('steps', '?')} | {trained} | "
+        f"| {model} | {config_changes(ev.get('config', {}))} | "
+        f"{ev.get('steps', '?')} | {trained} | "
         f"{ev.get('device', '?')} | {ev.get('num_episodes', '?')} x "
-        f"{ev.get('num_samples', '?')} | {ev.get('commit', '?')} |")
+        f"{ev.get('num_samples', '?')} | {commit} |")
   lines += ["", "## Status of each row", ""]
   trained = sorted({r["model"] for r in rows})
   for model in trained:
