@@ -13,7 +13,7 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flags_common  # noqa: E402  (the experiments folder is not a package)
 
-from gmn_jax.config import (DECODER_INPUTS, KEY_KINDS,  # noqa: E402
+from gmn_jax.config import (DECODER_INPUTS, GRU_INPUTS, KEY_KINDS,  # noqa: E402
                              PSEUDO_VISIBILITIES, SIMILARITIES, Config)
 from gmn_jax.data.episodes import EpisodeSpec  # noqa: E402
 from gmn_jax.train import RunConfig, train  # noqa: E402
@@ -46,6 +46,10 @@ KEYS = flags.DEFINE_enum(
     "keys", _D.keys, list(KEY_KINDS), "What queries are matched against: "
     "learned keys or the 288-d features themselves (gmn_jax.Config; features "
     "is an ablation).")
+GRU_INPUT = flags.DEFINE_enum(
+    "gru_input", _D.gru_input, list(GRU_INPUTS), "What the controller's GRU "
+    "reads after each pass: r, or [r, h] (gmn_jax.Config; read_and_state is "
+    "an ablation).")
 LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
 CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
 ORDERING = flags.DEFINE_bool("conditional_ordering", False,
@@ -85,7 +89,8 @@ def run_config() -> RunConfig:
                    prior_passes=PRIOR_PASSES.value,
                    decoder_input=DECODER_INPUT.value,
                    similarity=SIMILARITY.value,
-                   pseudo_visible=PSEUDO_VISIBLE.value, keys=KEYS.value),
+                   pseudo_visible=PSEUDO_VISIBLE.value, keys=KEYS.value,
+                   gru_input=GRU_INPUT.value),
       episodes=EpisodeSpec(LENGTH.value, CLASSES.value, ORDERING.value),
       batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
       seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,

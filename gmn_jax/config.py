@@ -9,6 +9,7 @@ DECODER_INPUTS = ("joint", "split", "plain")
 SIMILARITIES = ("dot", "cosine")
 PSEUDO_VISIBILITIES = ("always", "empty_set")
 KEY_KINDS = ("learned", "features")
+GRU_INPUTS = ("read", "read_and_state")
 
 IMAGE_SHAPE = (28, 28)
 NUM_PIXELS = 28 * 28
@@ -58,6 +59,11 @@ class Config:
     themselves (the pseudo-input's key is its prototype) and queries of 288
     dims, as in the authors' public code (sbos/gmn utils.py,
     SetRepresentation: attention over the memory of features).
+  gru_input: what the controller's GRU reads after each pass. "read"
+    (REFERENCE.md): the read-out r, h <- GRU(h, r). "read_and_state", an
+    ablation: [r, h], as in the authors' public code (sbos/gmn utils.py,
+    SetRepresentation: cell(input=concat([r, state]), state=state)), which
+    gives the candidate a path from h that the reset gate does not scale.
   """
   matching: str = "attention"
   pseudo_input: bool = True
@@ -70,6 +76,7 @@ class Config:
   similarity: str = "dot"
   pseudo_visible: str = "always"
   keys: str = "learned"
+  gru_input: str = "read"
 
   def __post_init__(self):
     if self.matching not in MATCHING_KINDS:
@@ -92,6 +99,10 @@ class Config:
       raise ValueError(
           f"Config.keys={self.keys!r} is unknown; expected one of "
           f"{KEY_KINDS}.")
+    if self.gru_input not in GRU_INPUTS:
+      raise ValueError(
+          f"Config.gru_input={self.gru_input!r} is unknown; expected one of "
+          f"{GRU_INPUTS}.")
     if self.pseudo_visible != "always" and not self.pseudo_input:
       raise ValueError(
           f"Config.pseudo_visible={self.pseudo_visible!r} needs a pseudo-input "

@@ -195,3 +195,37 @@ def test_feature_keys_match_queries_against_the_prototypes():
     assert np.all(np.asarray(a[t, t + 1:]) == 0)
   with pytest.raises(ValueError, match="keys='raw' is unknown"):
     Config(keys="raw")
+
+
+@pytest.mark.parametrize("matcher", ["attention", "average"])
+def test_gru_reading_its_state_reduces_to_reading_r_when_that_input_is_zero(
+    matcher):
+  """Config(gru_input="read_and_state"): the GRU reads [r, h]. With the input
+  rows of h zeroed it is the "read" model on the rows of r (the weight norm
+  is over the inputs, so it is unchanged), for every pass; with them it
+  differs. An unknown kind is refused."""
+  from gmn_jax import model
+  from gmn_jax.config import FEATURE_DIM, Config
+  both = Config(matching=matcher, gru_input="read_and_state")
+  controller = model.init_params(jax.random.key(0), both)["controller"]
+  v = controller["gru"]["x"]["v"]
+  assert v.shape == (FEATURE_DIM + both.state_dim, 3 * both.state_dim)
+  feats, z = random_features_and_latents(both, 6)
+  mask = matching.visible_slots(jnp.arange(6), 7, True)
+
+  def readout(controller, cfg):
+    memory = matching.build_memory(controller, feats, cfg)
+    return matching.matching_readout(controller, "generative", z, memory, mask,
+                                     cfg, cfg.num_passes)
+
+  zeroed = {**controller, "gru": {**controller["gru"], "x": {
+      **controller["gru"]["x"], "v": v.at[FEATURE_DIM:].set(0.0)}}}
+  read_only = {**controller, "gru": {**controller["gru"], "x": {
+      **controller["gru"]["x"], "v": v[:FEATURE_DIM]}}}
+  np.testing.assert_allclose(
+      readout(zeroed, both),
+      readout(read_only, Config(matching=matcher)), rtol=1e-5, atol=1e-6)
+  assert not np.allclose(readout(controller, both), readout(zeroed, both),
+                         atol=1e-3)
+  with pytest.raises(ValueError, match="gru_input='state' is unknown"):
+    Config(gru_input="state")
