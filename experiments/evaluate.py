@@ -60,11 +60,23 @@ COMPUTED = ("commit", "device", "matmul_dtype", "nll_wall_s", "total_wall_s",
 
 def saved_nlls(config, steps) -> tuple:
   """--nlls_from's (provenance, {C_test: [episodes, T] nats}), or a
-  UsageError saying why they are not these params'."""
+  UsageError saying why they are not these params' or not what the flags
+  given ask for."""
   try:
-    return paired.saved_evaluation(NLLS_FROM.value, config, steps)
+    record, nlls = paired.saved_evaluation(NLLS_FROM.value, config, steps)
   except (ValueError, FileNotFoundError) as e:
     raise app.UsageError(str(e))
+  for key, flag in (("num_episodes", EPISODES), ("num_samples", SAMPLES),
+                    ("seed", SEED), ("split", SPLIT), ("c_test", C_TEST)):
+    value = flag.value
+    if key == "c_test" and value:
+      value = [int(c) for c in value]
+    if flags.FLAGS[flag.name].present and value != record.get(key):
+      raise app.UsageError(
+          f"--{flag.name}={flag.value}, but {NLLS_FROM.value} evaluated "
+          f"{key}={record.get(key)}: --nlls_from tabulates that evaluation as "
+          "it is; drop the flag, or evaluate anew without --nlls_from.")
+  return record, nlls
 
 
 def main(argv):

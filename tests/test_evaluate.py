@@ -60,7 +60,14 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   renamed = tmp_path / "renamed"
   run_script("evaluate.py", f"--workdir={workdir}", f"--output_dir={renamed}",
              "--model_name=renamed", f"--nlls_from={out}", "--num_tasks=0",
-             "--num_episodes=999")  # ignored: the saved evaluation's protocol
+             "--num_episodes=3")  # the saved evaluation's: allowed
+  refused = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "experiments", "evaluate.py"),
+       f"--workdir={workdir}", f"--output_dir={tmp_path / 'refused'}",
+       f"--nlls_from={out}", "--num_samples=5"],
+      capture_output=True, text=True, timeout=300)
+  assert refused.returncode != 0 and \
+      "evaluated num_samples=2" in refused.stderr
   again = table1.read_csv(renamed / "table1.csv")
   assert [(r["c_test"], r["t"], r["nll"]) for r in again] == \
       [(r["c_test"], r["t"], r["nll"]) for r in rows]
