@@ -117,22 +117,22 @@ def unit_rows(x: jax.Array) -> jax.Array:
 
 
 def update_state(p: dict, h: jax.Array, r: jax.Array,
-                 gru_input: str = "read") -> jax.Array:
+                 config: Config) -> jax.Array:
   """The controller's GRU step after a read: h [N, S], r [N, 288] -> [N, S]
   (Config.gru_input: what the GRU reads besides its state)."""
-  x = jnp.concatenate([r, h], -1) if gru_input == "read_and_state" else r
+  state_too = config.gru_input == "read_and_state"
+  x = jnp.concatenate([r, h], -1) if state_too else r
   return layers.gru(p["gru"], h, x)
 
 
 def _attention_passes(p: dict, matcher: dict, query_input: jax.Array,
                       memory: Memory, mask: jax.Array, num_passes: int,
-                      similarity: str = "dot", gru_input: str = "read",
-                      keep_attention: bool = False):
+                      config: Config, keep_attention: bool = False):
   """query_input: [N, Q], mask: [N, M] -> (h [N, S] after the last update,
   the last read-out r [N, 288], each pass's attention [K, N, M] where
   keep_attention, else None)."""
   h0 = jnp.broadcast_to(p["h0"], (mask.shape[0], p["h0"].shape[0]))
-  cosine = similarity == "cosine"
+  cosine = config.similarity == "cosine"
   keys = unit_rows(memory.keys) if cosine else memory.keys
 
   def one_pass(carry, _):
@@ -144,8 +144,7 @@ def _attention_passes(p: dict, matcher: dict, query_input: jax.Array,
     a = masked_softmax(strength * ((unit_rows(q) if cosine else q) @ keys.T),
                        mask)
     r = a @ memory.prototypes
-    return (update_state(p, h, r, gru_input), r), \
-        (a if keep_attention else None)
+    return (update_state(p, h, r, config), r), (a if keep_attention else None)
 
   r0 = jnp.zeros((mask.shape[0], memory.prototypes.shape[-1]))
   (h, r), attention = jax.lax.scan(one_pass, (h0, r0), None,
@@ -155,10 +154,10 @@ def _attention_passes(p: dict, matcher: dict, query_input: jax.Array,
 
 def _attention_read(p: dict, matcher: dict, query_input: jax.Array,
                     memory: Memory, mask: jax.Array, num_passes: int,
-                    similarity: str = "dot", gru_input: str = "read"):
+                    config: Config):
   """query_input: [N, Q], mask: [N, M] -> [N, 288 + state]."""
   h, r, _ = _attention_passes(p, matcher, query_input, memory, mask,
-                              num_passes, similarity, gru_input)
+                              num_passes, config)
   return jnp.concatenate([r, h], -1)
 
 
@@ -171,17 +170,15 @@ def attention_weights(p: dict, matcher: str, query_input: jax.Array,
     raise ValueError(f"{config.matching!r} matching has no attention "
                      "weights; only matching='attention' does.")
   return _attention_passes(p, p[matcher], query_input, memory, mask,
-                           num_passes, config.similarity, config.gru_input,
-                           keep_attention=True)[2]
+                           num_passes, config, keep_attention=True)[2]
 
 
-def _average_read(p: dict, memory: Memory, mask: jax.Array,
-                  gru_input: str = "read"):
+def _average_read(p: dict, memory: Memory, mask: jax.Array, config: Config):
   """mask: [N, M] -> [N, 288 + state]: the mean visible prototype, one update."""
   w = mask.astype(memory.prototypes.dtype)
   r = (w @ memory.prototypes) / jnp.maximum(w.sum(-1, keepdims=True), 1.0)
   h0 = jnp.broadcast_to(p["h0"], (mask.shape[0], p["h0"].shape[0]))
-  return jnp.concatenate([r, update_state(p, h0, r, gru_input)], -1)
+  return jnp.concatenate([r, update_state(p, h0, r, config)], -1)
 
 
 def matching_readout(p: dict, matcher: str, query_input: jax.Array,
@@ -192,6 +189,6 @@ def matching_readout(p: dict, matcher: str, query_input: jax.Array,
   With "average" matching the read-out ignores the query.
   """
   if config.matching == "average":
-    return _average_read(p, memory, mask, config.gru_input)
+    return _average_read(p, memory, mask, config)
   return _attention_read(p, p[matcher], query_input, memory, mask, num_passes,
-                         config.similarity, config.gru_input)
+                         config)
