@@ -231,6 +231,40 @@ def test_attention_and_average_are_compared_at_equal_steps():
     assert holds is expected and "both at 1000 training steps" in text
 
 
+def test_a_failed_comparison_is_tested_per_episode_where_nlls_are_saved():
+  """Where both models' per-episode NLLs are at hand, a failure at a t is
+  called real only beyond 2 standard errors of the paired difference."""
+  rng = np.random.default_rng(0)
+  episodes = 90 + 10 * rng.normal(size=(400, 20))  # spread shared by both
+  avg = episodes + rng.normal(0, 1, episodes.shape)
+  att = episodes + rng.normal(0, 1, episodes.shape)
+  att[:, 5] += 1.0  # worse, by far more than 2 standard errors (~0.07)
+  att[:, 6:] -= 1.0  # better from t = 6 on, except at t = 7 in the table
+  def rows(model, nlls, steps=9000, off_at_7=0.0):
+    return [{"model": model, "c_test": 2, "t": t, "steps": steps,
+             "nll": float(nlls[:, t].mean()) + (off_at_7 if t == 7 else 0)}
+            for t in range(20)]
+  # As if the table's attention row were on other episodes, 2 nats worse
+  # at t = 7 than on the paired ones.
+  table = rows("gmn_c2", att, off_at_7=2.0) + rows("avg_c2", avg)
+  claim = "attention (gmn_c2) beats average (avg_c2) at t>=5, C_test=2"
+  saved = {"gmn_c2": att, "avg_c2": avg}
+  (text, holds), = [c for c in results.qualitative_claims(
+      table, paired_nlls=lambda m, c: saved[m]) if c[0].startswith(claim)]
+  assert holds is False
+  assert "paired on the first 400 test episodes, attention minus average: " \
+         "t=5 +1.0" in text
+  assert text.endswith("(worse beyond 2 standard errors at t=5; better beyond "
+                       "2 standard errors at t=7)")
+  # Saved NLLs are of the current checkpoints: not used where an earlier
+  # evaluation of the attention model stands in at the average's steps.
+  table = rows("gmn_c2", att - 50, steps=20000) + rows("avg_c2", avg)
+  (text, _), = [c for c in results.qualitative_claims(
+      table, rows("gmn_c2", att), paired_nlls=lambda m, c: saved[m])
+      if c[0].startswith(claim)]
+  assert "not at t=5" in text and "paired" not in text
+
+
 def test_distance_to_the_paper_counts_cells_within_the_tolerance_and_noise():
   # (t, diff, stderr): within 1.5; 1.5 < 2.0 <= 1.5 + 2 * 0.3; beyond 1.5 +
   # 2 * 0.3; t = 6 is not a column of the paper's table

@@ -53,11 +53,17 @@ ATTENTION_VS_AVERAGE = (("gmn_c2", "avg_c2", 2),
                         ("gmn_c2_conditional", "avg_c2_conditional", 2))
 
 
-def qualitative_claims(rows: list, earlier: list = ()) -> list:
+def qualitative_claims(rows: list, earlier: list = (),
+                       paired_nlls=None) -> list:
   """The paper's claims, checked on the table: (claim, holds), where holds is
   None when the table lacks a row the claim needs. Two models are compared at
   equal training steps only, with `earlier` evaluations (load_earlier_rows)
-  standing in for a model that has trained on since."""
+  standing in for a model that has trained on since. paired_nlls(model, c):
+  its per-episode NLLs at C_test = c ([episodes, T] nats, the first of every
+  model's test episodes, e.g. saved_nlls'), or None; where both of a failed
+  attention-vs-average comparison's models have them, the claim also gives
+  attention minus average per episode at each t it fails, so that a failure
+  the episodes' spread could explain reads apart from a real one."""
   out = []
   for model in sorted({r["model"] for r in rows}):
     cs = sorted({int(r["c_test"]) for r in rows if r["model"] == model})
@@ -95,8 +101,31 @@ def qualitative_claims(rows: list, earlier: list = ()) -> list:
     if fails:  # where, and by how much
       at += "; not at " + ", ".join(f"t={t} ({a:.1f} vs {b:.1f})"
                                     for t, (a, b) in fails.items())
+      # Saved NLLs are of each model's Table 1 checkpoint: of no use where
+      # an earlier evaluation stood in for the attention model.
+      same = paired_nlls and _model_steps(rows, att) == steps
+      nlls = [paired_nlls(m, c) if same else None for m in (avg, att)]
+      if all(n is not None for n in nlls):
+        at += "; " + _paired_verdict(
+            paired.episode_differences({c: nlls[0]}, {c: nlls[1]}, fails))
     out.append((claim + at, not fails))
   return out
+
+
+def _paired_verdict(diffs: list) -> str:
+  """episode_differences' rows (attention minus average) -> where the
+  difference is beyond 2 standard errors either way, and where within."""
+  cell = lambda d: f"t={d['t']} {d['diff']:+.2f} ± {d['stderr']:.2f}"
+  text = (f"paired on the first {diffs[0]['episodes']} test episodes, "
+          "attention minus average: " + ", ".join(map(cell, diffs)))
+  verdicts = (("worse beyond 2 standard errors", lambda x, se: x > 2 * se),
+              ("within noise", lambda x, se: abs(x) <= 2 * se),
+              ("better beyond 2 standard errors", lambda x, se: x < -2 * se))
+  parts = [f"{name} at t={', '.join(str(d['t']) for d in picked)}"
+           for name, test in verdicts
+           for picked in [[d for d in diffs if test(d["diff"], d["stderr"])]]
+           if picked]
+  return f"{text} ({'; '.join(parts)})"
 
 
 # Pairs of evaluations of each model on the first of Table 1's test episodes
@@ -104,6 +133,29 @@ def qualitative_claims(rows: list, earlier: list = ()) -> list:
 # ablation): <folder>/<model>_s<S>.
 IMPORTANCE_SAMPLES = os.path.join("ablations", "importance_samples")
 MORE_SAMPLES = 1000
+
+
+def saved_nlls(results_dir: str, model: str, samples: int):
+  """-> (its provenance.json, {C_test: [episodes, T] nats}) of `model`'s
+  IMPORTANCE_SAMPLES evaluation at `samples` importance samples, checked to
+  be of its Table 1 checkpoint (config, steps) on its test episodes (seed);
+  None where there is none; ValueError naming a mismatch."""
+  table = _json(os.path.join(results_dir, model, "provenance.json"))
+  folder = os.path.join(results_dir, IMPORTANCE_SAMPLES, f"{model}_s{samples}")
+  if not (table and os.path.isdir(folder)):
+    return None
+  try:  # the same model: its config too (two 90,750-step gmn_c2 existed)
+    record, nlls = paired.saved_evaluation(
+        folder, Config.from_dict(table["config"]), table.get("steps"))
+  except ValueError as e:
+    raise ValueError(f"{model}'s Table 1 and {IMPORTANCE_SAMPLES}: {e}")
+  if record.get("seed") != table.get("seed"):
+    raise ValueError(
+        f"{folder} must evaluate {model}'s Table 1 checkpoint on its test "
+        f"episodes (seed {table.get('seed')}); it has seed "
+        f"{record.get('seed')}: rerun it as {IMPORTANCE_SAMPLES}'s README "
+        "says.")
+  return record, nlls
 
 
 def more_samples_rows(results_dir: str, rows: list,
@@ -114,28 +166,27 @@ def more_samples_rows(results_dir: str, rows: list,
   out = []
   for model in sorted({r["model"] for r in rows}):
     table = _json(os.path.join(results_dir, model, "provenance.json"))
-    folder = os.path.join(results_dir, IMPORTANCE_SAMPLES, model + "_s{}")
-    base_dir = folder.format(table.get("num_samples"))
-    run_dir = folder.format(samples)
-    if not (os.path.isdir(base_dir) and os.path.isdir(run_dir)):
+    pair = [saved_nlls(results_dir, model, s)
+            for s in (table.get("num_samples"), samples)]
+    if None in pair:
       continue
+    (_, base_nlls), (_, run_nlls) = pair
     config = Config.from_dict(table["config"])
-    try:  # the same model: its config too (two 90,750-step gmn_c2 existed)
-      (base, base_nlls), (run, run_nlls) = (
-          paired.saved_evaluation(d, config, table.get("steps"))
-          for d in (base_dir, run_dir))
-    except ValueError as e:
-      raise ValueError(f"{model}'s Table 1 and {IMPORTANCE_SAMPLES}: {e}")
-    if {base.get("seed"), run.get("seed")} != {table.get("seed")}:
-      raise ValueError(
-          f"{base_dir} and {run_dir} must evaluate {model}'s Table 1 "
-          f"checkpoint on its test episodes (seed {table.get('seed')}); they "
-          f"have seeds {[base.get('seed'), run.get('seed')]}: rerun them as "
-          f"{IMPORTANCE_SAMPLES}'s README says.")
     out += paired.corrected_rows(
         [r for r in rows if r["model"] == model], base_nlls, run_nlls,
         first=lambda c: first_scored_step(config, c))
   return out
+
+
+def _nlls_at(results_dir: str, samples):
+  """qualitative_claims' paired_nlls from saved_nlls at `samples` (None:
+  each model's Table 1 estimator)."""
+  def nlls(model, c):
+    s = samples or _json(os.path.join(results_dir, model, "provenance.json"),
+                         {}).get("num_samples")
+    found = saved_nlls(results_dir, model, s)
+    return None if found is None else found[1].get(c)
+  return nlls
 
 
 def claim_lines(claims: list) -> list:
@@ -263,7 +314,8 @@ def write_overview(results_dir: str) -> str:
   lines += [f"- {line}" for line in paper_agreement(rows)
             + change_since_earlier(rows, earlier)]
   lines += ["", "## The paper's qualitative claims, on this table", ""]
-  lines += claim_lines(qualitative_claims(rows, earlier))
+  lines += claim_lines(qualitative_claims(rows, earlier,
+                                          _nlls_at(results_dir, None)))
   tighter = more_samples_rows(results_dir, rows)
   if tighter:
     table1.write_csv(os.path.join(results_dir,
@@ -278,7 +330,8 @@ def write_overview(results_dir: str) -> str:
         "paper does not say how many samples its numbers took. Also in "
         f"`table1_s{MORE_SAMPLES}.csv`.", ""]
     lines += [f"- {line}" for line in paper_agreement(tighter)]
-    lines += claim_lines(qualitative_claims(tighter))
+    lines += claim_lines(qualitative_claims(
+        tighter, paired_nlls=_nlls_at(results_dir, MORE_SAMPLES)))
   latents = {m: _json(os.path.join(results_dir, m, "latent.json"))
              for m in trained
              if os.path.exists(os.path.join(results_dir, m, "latent.json"))}
