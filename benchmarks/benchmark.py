@@ -214,12 +214,16 @@ def profile_section(r: dict) -> str:
 
 
 def xla_flags_section(r: dict) -> str:
-  return (f"\n## XLA's own options on the training step ({r['device']}, "
-          f"commit {r['commit']}; `python benchmarks/xla_flags.py`)\n\n"
-          f"Each flag set in its own process, {r['rounds']} rounds; the "
+  # Files before the host settings name each row by its flags alone.
+  return (f"\n## XLA's own options and the host's malloc on the training "
+          f"step ({r['device']}, commit {r['commit']}; `python "
+          "benchmarks/xla_flags.py`)\n\n"
+          f"Each setting in its own process, {r['rounds']} rounds; the "
           "ratio to the default's time in the same round (median).\n\n"
-          "| XLA_FLAGS | what | ms per step | x default |\n|---|---|---|---|\n"
-          + "".join(f"| `{s['flags'] or '(none)'}` | {s['what']} | "
+          "| XLA_FLAGS or environment | what | ms per step | x default |\n"
+          "|---|---|---|---|\n"
+          + "".join(f"| `{s.get('setting', s['flags'] or '(none)')}` | "
+                    f"{s['what']} | "
                     f"{np.median(s['ms_per_step']):.0f} | "
                     f"{s['ratio_to_default']:.3f} |\n"
                     for s in r["flag_sets"]))
@@ -310,6 +314,7 @@ def main():
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--quick", action="store_true")
   args = p.parse_args()
+  kept = gmn_jax.keep_freed_memory()  # as training and evaluation run
   reps = 3 if args.quick else 7
   images = data.load_split("train").images
   device = jax.devices()[0]
@@ -324,6 +329,8 @@ def main():
             "complete": False,
             # float32 rows and ceiling multiply in full float32 (6521d29)
             "matmul_precision": "float32",
+            # gmn_jax.host_memory; files without the field ran without it
+            "host_memory_kept": kept,
             "train": [], "eval": [], "sequential": None}
 
   def save():

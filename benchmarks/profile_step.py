@@ -31,7 +31,8 @@ sys.path.insert(0, HERE)
 
 import benchmark  # noqa: E402
 from gmn_jax import config as config_lib  # noqa: E402
-from gmn_jax import data, decoder, encoder, layers, matching, model  # noqa: E402
+from gmn_jax import (data, decoder, encoder, host_memory, layers,  # noqa: E402
+                     matching, model)
 from gmn_jax.train import RunConfig, parallel  # noqa: E402
 from gmn_jax.train import step as train_step  # noqa: E402
 
@@ -254,6 +255,7 @@ def main():
   p.add_argument("--blocks", type=int, help="with --trace: interleaved "
                  "blocks of 10 steps per variant (default 20; 4 on a CPU)")
   args = p.parse_args()
+  host_memory.keep_freed_memory()  # as training runs
   if args.trace:
     return trace_main(args.trace_copy, args.blocks)
   cfg = config_lib.Config()

@@ -1,7 +1,9 @@
-r"""Does XLA's own configuration speed up the training step? Each flag set
-runs in its own process (XLA reads XLA_FLAGS once, at start-up), in rounds;
-each flag set's step time is compared with the default's of the same round,
-so a drift of the machine's speed between rounds cancels.
+r"""Does XLA's own configuration, or the host's malloc, speed up the
+training step? Each setting runs in its own process (XLA reads XLA_FLAGS, and
+glibc its tunables, once, at start-up), in rounds; each setting's step time is
+compared with the default's of the same round, so a drift of the machine's
+speed between rounds cancels. The default is training's: XLA's defaults, with
+freed memory kept (gmn_jax.host_memory).
 
   python benchmarks/xla_flags.py            # writes results/xla_flags_<device>.json
   python benchmarks/xla_flags.py --rounds=1
@@ -21,8 +23,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # (flags, what they switch) for XLA:CPU; the first is the default.
-CPU_FLAG_SETS = (
-    ("", "XLA's defaults"),
+XLA_FLAG_SETS = (
+    ("", "XLA's defaults, freed memory kept (gmn_jax.host_memory)"),
     ("--xla_cpu_use_onednn=true", "oneDNN for dots and convolutions"),
     ("--xla_cpu_experimental_onednn_custom_call=true", "oneDNN custom calls"),
     ("--xla_cpu_use_xnnpack=true", "XNNPACK"),
@@ -36,17 +38,31 @@ CPU_FLAG_SETS = (
     ("--xla_cpu_enable_concurrency_optimized_scheduler=true",
      "the concurrency-optimised scheduler"),
 )
+# (environment, what it switches) for the host's malloc, with XLA's defaults.
+HOST_SETTINGS = (
+    ({"GMN_JAX_SYSTEM_MALLOC": "1"},
+     "glibc's default malloc: freed memory returned to the kernel"),
+    ({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"},
+     "the kept memory in transparent huge pages"),
+)
+# (name, XLA_FLAGS, environment, what); the first is the default.
+SETTINGS = tuple((flags or "(none)", flags, {}, what)
+                 for flags, what in XLA_FLAG_SETS) + tuple(
+    (" ".join(f"{k}={v}" for k, v in env.items()), "", env, what)
+    for env, what in HOST_SETTINGS)
 
 
 def child(blocks: int, steps: int) -> None:
-  """Times the step under this process's XLA_FLAGS; prints one JSON line."""
+  """Times the step under this process's XLA_FLAGS and environment; prints
+  one JSON line."""
   sys.path.insert(0, HERE)
   import jax
   import profile_step
-  from gmn_jax import data
+  from gmn_jax import data, host_memory
   from gmn_jax.train import RunConfig, parallel
   from gmn_jax.train import step as train_step
 
+  kept = host_memory.keep_freed_memory()
   run = RunConfig()
   mesh = parallel.data_mesh()
   images = data.load_split("train").images
@@ -59,13 +75,13 @@ def child(blocks: int, steps: int) -> None:
   (ms, _), = profile_step.interleaved_ms({"step": (fn, state, compile_s)},
                                          [batch], blocks, steps).values()
   print(json.dumps({"ms_per_step": ms,
-                    "compile_s": compile_s,
+                    "compile_s": compile_s, "host_memory_kept": kept,
                     "device": jax.devices()[0].device_kind,
                     "jax_version": jax.__version__}))
 
 
-def measure(flags: str, blocks: int, steps: int) -> dict:
-  env = dict(os.environ, XLA_FLAGS=flags)
+def measure(flags: str, env: dict, blocks: int, steps: int) -> dict:
+  env = {**os.environ, "XLA_FLAGS": flags, **env}
   out = subprocess.run(
       [sys.executable, __file__, "--child", f"--blocks={blocks}",
        f"--steps={steps}"], env=env, capture_output=True, text=True)
@@ -76,11 +92,12 @@ def measure(flags: str, blocks: int, steps: int) -> dict:
 
 
 def ratios_to_default(ms: dict) -> dict:
-  """{flags: [ms per round]} -> {flags: median over rounds of its time / the
-  default's ("") in the same round}; a failed run (nan) gives nan."""
-  base = np.array(ms[""])
-  return {flags: float(np.median(np.array(times) / base))
-          for flags, times in ms.items()}
+  """{setting: [ms per round]} -> {setting: median over rounds of its time /
+  the default's (the first setting) in the same round}; a failed run (nan)
+  gives nan."""
+  base = np.array(next(iter(ms.values())))
+  return {name: float(np.median(np.array(times) / base))
+          for name, times in ms.items()}
 
 
 def main():
@@ -95,29 +112,31 @@ def main():
   sys.path.insert(0, HERE)
   import benchmark
 
-  ms = {flags: [] for flags, _ in CPU_FLAG_SETS}
+  ms = {name: [] for name, *_ in SETTINGS}
   info = {}
   for r in range(args.rounds):
-    for flags, _ in CPU_FLAG_SETS:
-      result = measure(flags, args.blocks, args.steps)
-      ms[flags].append(result.get("ms_per_step", float("nan")))
-      info.setdefault(flags, result)
-      print(f"round {r}: {flags or '(default)'}: "
+    for name, flags, env, _ in SETTINGS:
+      result = measure(flags, env, args.blocks, args.steps)
+      ms[name].append(result.get("ms_per_step", float("nan")))
+      info.setdefault(name, result)
+      print(f"round {r}: {name}: "
             f"{result.get('ms_per_step', result.get('error'))}", flush=True)
   ratio = ratios_to_default(ms)
-  rows = [{"flags": flags, "what": what, "ms_per_step": ms[flags],
-           "ratio_to_default": ratio[flags],
-           **({"error": info[flags]["error"]} if "error" in info[flags] else {})}
-          for flags, what in CPU_FLAG_SETS]
-  print("\n| XLA_FLAGS | what | ms per step | x default |\n|---|---|---|---|")
+  rows = [{"setting": name, "flags": flags, "env": env, "what": what,
+           "ms_per_step": ms[name], "ratio_to_default": ratio[name],
+           "host_memory_kept": info[name].get("host_memory_kept"),
+           **({"error": info[name]["error"]} if "error" in info[name] else {})}
+          for name, flags, env, what in SETTINGS]
+  print("\n| setting | what | ms per step | x default |\n|---|---|---|---|")
   for row in rows:
-    print(f"| `{row['flags'] or '(none)'}` | {row['what']} | "
+    print(f"| `{row['setting']}` | {row['what']} | "
           f"{np.median(row['ms_per_step']):.0f} | {row['ratio_to_default']:.3f} |")
   path = os.path.join(HERE, "results",
                       f"xla_flags_{benchmark.device_name()}.json")
+  default = info[SETTINGS[0][0]]
   benchmark.write_result(path, {
-      "device": info[""].get("device"),
-      "jax_version": info[""].get("jax_version"), "rounds": args.rounds,
+      "device": default.get("device"),
+      "jax_version": default.get("jax_version"), "rounds": args.rounds,
       "blocks": args.blocks, "steps": args.steps, "flag_sets": rows})
   benchmark.write_readme()
   print(f"wrote {path} and benchmarks/README.md")

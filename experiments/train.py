@@ -13,6 +13,7 @@ from absl import app, flags
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flags_common  # noqa: E402  (the experiments folder is not a package)
 
+from gmn_jax import host_memory  # noqa: E402
 from gmn_jax.config import (DECODER_INPUTS, GRU_INPUTS, KEY_KINDS,  # noqa: E402
                              PSEUDO_VISIBILITIES, SIMILARITIES, Config)
 from gmn_jax.data.episodes import EpisodeSpec  # noqa: E402
@@ -103,6 +104,7 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   if not flags_common.WORKDIR.value:
     raise app.UsageError("--workdir is required.")
+  host_memory.keep_freed_memory()  # before JAX runs anything
   try:
     run = run_config()
     train(run, os.path.expanduser(flags_common.WORKDIR.value),
