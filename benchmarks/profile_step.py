@@ -255,7 +255,7 @@ def main():
   p.add_argument("--blocks", type=int, help="with --trace: interleaved "
                  "blocks of 10 steps per variant (default 20; 4 on a CPU)")
   args = p.parse_args()
-  host_memory.keep_freed_memory()  # as training runs
+  host_memory.restart_with_huge_pages()  # as train.py runs
   if args.trace:
     return trace_main(args.trace_copy, args.blocks)
   cfg = config_lib.Config()

@@ -2,8 +2,8 @@ r"""Does XLA's own configuration, or the host's malloc, speed up the
 training step? Each setting runs in its own process (XLA reads XLA_FLAGS, and
 glibc its tunables, once, at start-up), in rounds; each setting's step time is
 compared with the default's of the same round, so a drift of the machine's
-speed between rounds cancels. The default is training's: XLA's defaults, with
-freed memory kept (gmn_jax.host_memory).
+speed between rounds cancels. The default is train.py's: XLA's defaults, and
+transparent huge pages for malloc (gmn_jax.host_memory).
 
   python benchmarks/xla_flags.py            # writes results/xla_flags_<device>.json
   python benchmarks/xla_flags.py --rounds=1
@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # (flags, what they switch) for XLA:CPU; the first is the default.
 XLA_FLAG_SETS = (
-    ("", "XLA's defaults, freed memory kept (gmn_jax.host_memory)"),
+    ("", "XLA's defaults, huge pages for malloc (gmn_jax.host_memory)"),
     ("--xla_cpu_use_onednn=true", "oneDNN for dots and convolutions"),
     ("--xla_cpu_experimental_onednn_custom_call=true", "oneDNN custom calls"),
     ("--xla_cpu_use_xnnpack=true", "XNNPACK"),
@@ -41,9 +41,7 @@ XLA_FLAG_SETS = (
 # (environment, what it switches) for the host's malloc, with XLA's defaults.
 HOST_SETTINGS = (
     ({"GMN_JAX_SYSTEM_MALLOC": "1"},
-     "glibc's default malloc: freed memory returned to the kernel"),
-    ({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"},
-     "the kept memory in transparent huge pages"),
+     "glibc's default malloc: 4 KB pages, faulted in at every step"),
 )
 # (name, XLA_FLAGS, environment, what); the first is the default.
 SETTINGS = tuple((flags or "(none)", flags, {}, what)
@@ -59,10 +57,10 @@ def child(blocks: int, steps: int) -> None:
   import jax
   import profile_step
   from gmn_jax import data, host_memory
+  host_memory.restart_with_huge_pages()  # as train.py runs
   from gmn_jax.train import RunConfig, parallel
   from gmn_jax.train import step as train_step
 
-  kept = host_memory.keep_freed_memory()
   run = RunConfig()
   mesh = parallel.data_mesh()
   images = data.load_split("train").images
@@ -75,7 +73,8 @@ def child(blocks: int, steps: int) -> None:
   (ms, _), = profile_step.interleaved_ms({"step": (fn, state, compile_s)},
                                          [batch], blocks, steps).values()
   print(json.dumps({"ms_per_step": ms,
-                    "compile_s": compile_s, "host_memory_kept": kept,
+                    "compile_s": compile_s,
+                    "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
                     "device": jax.devices()[0].device_kind,
                     "jax_version": jax.__version__}))
 
@@ -124,7 +123,7 @@ def main():
   ratio = ratios_to_default(ms)
   rows = [{"setting": name, "flags": flags, "env": env, "what": what,
            "ms_per_step": ms[name], "ratio_to_default": ratio[name],
-           "host_memory_kept": info[name].get("host_memory_kept"),
+           "glibc_tunables": info[name].get("glibc_tunables"),
            **({"error": info[name]["error"]} if "error" in info[name] else {})}
           for name, flags, env, what in SETTINGS]
   print("\n| setting | what | ms per step | x default |\n|---|---|---|---|")

@@ -19,7 +19,7 @@ import flags_common  # noqa: E402
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gmn_jax import host_memory, precision  # noqa: E402
+from gmn_jax import precision  # noqa: E402
 from gmn_jax.evaluate import classification, paired, paper, table1  # noqa: E402
 from gmn_jax.train.loop import git_commit  # noqa: E402
 
@@ -81,7 +81,6 @@ def saved_nlls(config, steps) -> tuple:
 
 def main(argv):
   del argv
-  host_memory.keep_freed_memory()  # before JAX runs anything
   params, config, steps, name, images = flags_common.model_and_test_images(
       SPLIT.value)
   params = precision.cast_kernels(params, flags_common.MATMUL_DTYPE.value)

@@ -104,7 +104,7 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   if not flags_common.WORKDIR.value:
     raise app.UsageError("--workdir is required.")
-  host_memory.keep_freed_memory()  # before JAX runs anything
+  host_memory.restart_with_huge_pages()  # the step's buffers, faulted in 2 MB at a time
   try:
     run = run_config()
     train(run, os.path.expanduser(flags_common.WORKDIR.value),

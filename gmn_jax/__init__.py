@@ -5,7 +5,6 @@
 """
 from gmn_jax.checkpoints import load_params, save_params
 from gmn_jax.config import Config
-from gmn_jax.host_memory import keep_freed_memory
 from gmn_jax.likelihood import conditional_nll, episode_log_weights, training_objective
 from gmn_jax.model import init_params
 from gmn_jax.precision import cast_kernels
@@ -13,4 +12,4 @@ from gmn_jax.sampling import sample
 
 __all__ = ["Config", "init_params", "cast_kernels", "conditional_nll",
            "episode_log_weights", "training_objective", "sample",
-           "load_params", "save_params", "keep_freed_memory"]
+           "load_params", "save_params"]

@@ -1,36 +1,61 @@
-"""Host memory that XLA:CPU can reuse from one step to the next.
+"""Transparent huge pages for the host memory XLA:CPU allocates.
 
-XLA:CPU allocates a computation's buffers anew at every call. glibc's malloc
-serves blocks over 32 MB with mmap, and each thread's arena returns the
-memory it frees to the kernel, so every training step page-faults on freshly
-zeroed pages: ~85,000 faults and a quarter of the CPU time in the kernel per
-step of the paper's model on 2 cores. With one arena that never maps or trims
-its memory, a step reuses the last step's pages (benchmarks/README.md,
-"Host settings"). The mathematics is untouched; the price is that the
-process keeps its peak memory until it exits, as a training run does anyway.
+XLA:CPU allocates a computation's large buffers anew at every call (per
+training step of the paper's model: a 349 MB buffer of temporaries and the
+convolutions' 92-181 MB workspaces). glibc's malloc maps each one freshly and
+unmaps it on free, so every step faults its pages in again, 4 KB at a time:
+~85,000 faults a step, a quarter of its CPU time in the kernel on 2 cores.
+With GLIBC_TUNABLES=glibc.malloc.hugetlb=1 glibc asks Linux for transparent
+huge pages for such mappings, and a step faults ~700 times instead
+(benchmarks/README.md, "XLA's own options and the host's malloc"). glibc reads
+its tunables once, at start-up: a script that wants them restarts itself.
+The mathematics is untouched.
 """
-import ctypes
-import ctypes.util
 import os
 import platform
+import sys
 
-OPT_OUT = "GMN_JAX_SYSTEM_MALLOC"  # set to 1 to leave malloc as it is
-
-# mallopt(3) parameters.
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_MAX = -4
-_M_ARENA_MAX = -8
-_NEVER_TRIM = 2 ** 31 - 1  # bytes free at the heap's top before it shrinks
+TUNABLE = "glibc.malloc.hugetlb=1"
+OPT_OUT = "GMN_JAX_SYSTEM_MALLOC"  # =1: leave glibc's malloc as it is
+_THP = "/sys/kernel/mm/transparent_hugepage/enabled"
 
 
-def keep_freed_memory() -> bool:
-  """Makes glibc keep freed memory for reuse: one arena, no mmap, no trim.
-  Call before JAX runs anything (its threads take arenas on first use).
-  -> whether it applied: False, changing nothing, where the C library is not
-  glibc (macOS, musl) or the environment sets GMN_JAX_SYSTEM_MALLOC=1."""
-  if (os.environ.get(OPT_OUT) == "1" or platform.system() != "Linux"
-      or platform.libc_ver()[0] != "glibc"):
-    return False
-  libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-  return all(libc.mallopt(param, value) == 1 for param, value in (
-      (_M_ARENA_MAX, 1), (_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, _NEVER_TRIM)))
+def _thp_mode() -> str:
+  """Linux's transparent huge page mode ("always", "madvise", "never"), or
+  "" where there is none."""
+  try:
+    with open(_THP) as f:
+      return next(w[1:-1] for w in f.read().split() if w.startswith("["))
+  except (OSError, StopIteration):
+    return ""
+
+
+def huge_page_tunables(environ, libc=None, thp_mode=None):
+  """-> the GLIBC_TUNABLES value that adds TUNABLE to `environ`'s, or None
+  where none is needed or possible: already there, opted out (OPT_OUT=1), a
+  C library other than glibc 2.35 or later (the first with the tunable), or
+  no transparent huge pages to ask for."""
+  name, version = libc or platform.libc_ver()
+  mode = _thp_mode() if thp_mode is None else thp_mode
+  current = environ.get("GLIBC_TUNABLES", "")
+  if (TUNABLE in current.split(":") or environ.get(OPT_OUT) == "1"
+      or name != "glibc" or mode not in ("always", "madvise")):
+    return None
+  if tuple(int(v) for v in version.split(".")[:2]) < (2, 35):
+    return None
+  return f"{current}:{TUNABLE}" if current else TUNABLE
+
+
+def restart_with_huge_pages() -> None:
+  """Replaces this process by the same command (interpreter, its original
+  arguments, environment) with glibc asking for transparent huge pages,
+  unless huge_page_tunables says none is needed or possible, in which case it
+  returns. Call first thing in a script's main: nothing done before
+  survives."""
+  tunables = huge_page_tunables(os.environ)
+  if tunables is None:
+    return
+  sys.stdout.flush()
+  sys.stderr.flush()
+  os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]],
+            {**os.environ, "GLIBC_TUNABLES": tunables})

@@ -17,7 +17,6 @@ import gmn_jax
 from gmn_jax import data
 
 jax.config.update("jax_default_matmul_precision", "highest")
-gmn_jax.keep_freed_memory()  # as training runs; before JAX runs anything
 
 SMALL = dict(latent_dim=6, state_dim=12, match_dim=10, num_passes=2)
 

@@ -128,7 +128,9 @@ def _update_provenance(workdir: str, run: RunConfig, step: int,
       "wall_s": round(wall_s, 1), "ended": time.strftime("%Y-%m-%dT%H:%M:%S"),
       # Segments without this field ran on code whose float32 matmuls XLA
       # rounded to TF32 on GPUs (gmn_jax.precision.traced_as_stored).
-      "float32_matmuls": "full", **extra})
+      "float32_matmuls": "full",
+      # Its speed depends on them (gmn_jax.host_memory); "" where unset.
+      "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""), **extra})
   prov["steps"] = step
   prov["wall_s_total"] = round(sum(s["wall_s"] for s in prov["segments"]), 1)
   prov["run_config"] = run.to_dict()
