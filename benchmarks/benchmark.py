@@ -43,7 +43,10 @@ def timed(fn, *args, reps):
 
 
 def flops(jitted, *args) -> float:
-  """FLOPs of one call by XLA's cost analysis, every controller pass counted.
+  """FLOPs of one call by XLA's cost analysis, every controller pass and
+  every image's convolution weight gradient counted (XLA counts a loop's
+  body once: the passes unrolled, XLA's own weight gradient in place of the
+  CPU's chunked loop, gmn_jax.layers.CHUNKED_WEIGHT_GRADIENT).
 
   Of the function lowered for the CPU, whatever the backend: the same count
   everywhere (a compiled GPU module hands convolutions to library calls, and
@@ -51,14 +54,15 @@ def flops(jitted, *args) -> float:
   within 4% of the compiled CPU module's count (B = 1, 20 train steps and
   S = 10 evaluation, measured). `args` may be abstract (jax.ShapeDtypeStruct).
   """
-  from gmn_jax import matching
-  previous, matching.UNROLL_PASSES = matching.UNROLL_PASSES, True
-  jax.clear_caches()  # traces are cached without the flag: retrace both ways
+  from gmn_jax import layers, matching
+  previous = matching.UNROLL_PASSES, layers.CHUNKED_WEIGHT_GRADIENT
+  matching.UNROLL_PASSES, layers.CHUNKED_WEIGHT_GRADIENT = True, False
+  jax.clear_caches()  # traces are cached without the flags: retrace both ways
   try:
     cost = jitted.trace(*args).lower(
         lowering_platforms=("cpu",)).cost_analysis()
   finally:
-    matching.UNROLL_PASSES = previous
+    matching.UNROLL_PASSES, layers.CHUNKED_WEIGHT_GRADIENT = previous
     jax.clear_caches()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   if not cost:  # a row without its FLOPs beats a benchmark that stops here

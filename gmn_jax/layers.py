@@ -136,8 +136,16 @@ def _conv_bwd(stride, padding, res, g):
 _cpu_conv.defvjp(_conv_fwd, _conv_bwd)
 
 
+# False: XLA's own weight gradient on every platform, the same mathematics.
+# benchmarks/benchmark.py counts FLOPs so: XLA's cost analysis counts a
+# loop's body once, 1 of the chunked gradient's 200 chunks at B = 20.
+CHUNKED_WEIGHT_GRADIENT = True
+
+
 def _conv(x, w, stride: int, padding: tuple):
   """_lax_conv, with the chunked weight gradient where it runs on CPU."""
+  if not CHUNKED_WEIGHT_GRADIENT:
+    return _lax_conv(x, w, stride, padding)
   return jax.lax.platform_dependent(
       x, w, cpu=lambda x, w: _cpu_conv(x, w, stride, padding),
       default=lambda x, w: _lax_conv(x, w, stride, padding))
