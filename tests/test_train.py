@@ -134,6 +134,15 @@ def test_smoke_flagfile_trains_and_resumes(tmp_path):
            (tmp_path / "metrics.jsonl").read_text().splitlines()]
   assert steps[-1] == 6
   assert os.listdir(tmp_path / "tensorboard")
+  # Both segments ran restarted with huge pages where they can help, and
+  # say so (gmn_jax.host_memory).
+  from gmn_jax import host_memory
+  applies = host_memory.huge_page_tunables(
+      {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}) is not None
+  segments = json.loads((tmp_path / "provenance.json").read_text())["segments"]
+  assert len(segments) == 2
+  assert all((host_memory.TUNABLE in s["glibc_tunables"].split(":")) == applies
+             for s in segments)
 
 
 def test_bad_flag_is_reported_by_name(tmp_path):
