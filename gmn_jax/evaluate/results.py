@@ -118,13 +118,14 @@ def _paired_verdict(diffs: list) -> str:
   cell = lambda d: f"t={d['t']} {d['diff']:+.2f} ± {d['stderr']:.2f}"
   text = (f"paired on the first {diffs[0]['episodes']} test episodes, "
           "attention minus average: " + ", ".join(map(cell, diffs)))
-  verdicts = (("worse beyond 2 standard errors", lambda x, se: x > 2 * se),
-              ("within noise", lambda x, se: abs(x) <= 2 * se),
-              ("better beyond 2 standard errors", lambda x, se: x < -2 * se))
-  parts = [f"{name} at t={', '.join(str(d['t']) for d in picked)}"
-           for name, test in verdicts
-           for picked in [[d for d in diffs if test(d["diff"], d["stderr"])]]
-           if picked]
+  verdict = lambda d: ("worse beyond 2 standard errors"
+                       if d["diff"] > 2 * d["stderr"] else
+                       "better beyond 2 standard errors"
+                       if d["diff"] < -2 * d["stderr"] else "within noise")
+  ts = {}  # verdict -> its t, in the order first met
+  for d in diffs:
+    ts.setdefault(verdict(d), []).append(str(d["t"]))
+  parts = [f"{v} at t={', '.join(t)}" for v, t in ts.items()]
   return f"{text} ({'; '.join(parts)})"
 
 
