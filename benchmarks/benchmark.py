@@ -2,6 +2,8 @@ r"""Speed of the paper's GMN on whatever backend JAX finds.
 
   python benchmarks/benchmark.py            # writes benchmarks/results/<device>.json
   python benchmarks/benchmark.py --quick    # fewer repetitions, B in {1, 20}
+  python benchmarks/benchmark.py --count_flops=results/<device>.json
+      # counts here the FLOPs a run left uncounted (times stand as measured)
 
 Compile time excluded (one warm-up call), median of several repetitions.
 FLOPs come from XLA's cost analysis of the lowered function; the ceiling is
@@ -53,14 +55,18 @@ def flops(jitted, *args) -> float:
   jaxlib 0.11's GPU client gives no count of its lowering), no compile, and
   within 4% of the compiled CPU module's count (B = 1, 20 train steps and
   S = 10 evaluation, measured). `args` may be abstract (jax.ShapeDtypeStruct).
+  The CPU is the default device while lowering: a function without
+  shardings is otherwise lowered for the default backend's client, whose
+  analysis on a GPU gives nothing (the evaluation rows, H100, 3f89e62).
   """
   from gmn_jax import layers, matching
   previous = matching.UNROLL_PASSES, layers.CHUNKED_WEIGHT_GRADIENT
   matching.UNROLL_PASSES, layers.CHUNKED_WEIGHT_GRADIENT = True, False
   jax.clear_caches()  # traces are cached without the flags: retrace both ways
   try:
-    cost = jitted.trace(*args).lower(
-        lowering_platforms=("cpu",)).cost_analysis()
+    with jax.default_device(jax.devices("cpu")[0]):
+      cost = jitted.trace(*args).lower(
+          lowering_platforms=("cpu",)).cost_analysis()
   finally:
     matching.UNROLL_PASSES, layers.CHUNKED_WEIGHT_GRADIENT = previous
     jax.clear_caches()
@@ -102,27 +108,41 @@ def bench_train(batch, images, reps, matmul_dtype="float32"):
   sec = timed(one, x, reps=reps)
   return {"batch": batch, "matmul_dtype": matmul_dtype, "step_s": sec,
           "steps_per_s": 1 / sec,
-          "episodes_per_s": batch / sec, "gflop": f / 1e9,
-          "gflops_per_s": f / sec / 1e9}
+          "episodes_per_s": batch / sec, **_throughput(f, sec)}
+
+
+def _evaluation(num_samples, chunk):
+  """The jitted likelihood of bench_eval: (params, x, keys) -> NLLs."""
+  config = gmn_jax.Config()
+  return jax.jit(lambda params, x, keys: likelihood.batch_conditional_nll(
+      params, x, keys, config=config, num_samples=num_samples, chunk=chunk))
+
+
+def eval_flops(num_samples, matmul_dtype="float32") -> float:
+  """FLOPs of bench_eval's call: one episode, `num_samples` samples of z.
+
+  Chunks of samples run in a loop whose body the cost analysis counts once:
+  count the same work in one chunk (lowered only, never run). Every input
+  abstract: arrays committed to a GPU, closed over, leave the CPU lowering
+  without a cost analysis (H100, session 16)."""
+  params, keys = jax.eval_shape(lambda: (gmn_jax.cast_kernels(
+      gmn_jax.init_params(jax.random.key(0), gmn_jax.Config()), matmul_dtype),
+      jax.random.key(0)[None]))
+  x = jax.ShapeDtypeStruct((1, data.EpisodeSpec().length, 784), jnp.float32)
+  return flops(_evaluation(num_samples, num_samples), params, x, keys)
 
 
 def bench_eval(num_samples, params, x, reps, matmul_dtype="float32"):
-  config = gmn_jax.Config()
   params = gmn_jax.cast_kernels(params, matmul_dtype)
-  keys = jax.random.key(0)[None]
-  evaluation = lambda chunk: jax.jit(
-      lambda params, x, keys: likelihood.batch_conditional_nll(
-          params, x, keys, config=config, num_samples=num_samples, chunk=chunk))
-  # Chunks of samples run in a loop whose body the cost analysis counts once:
-  # count the same work in one chunk (lowered only, never run). Every input
-  # abstract: arrays committed to a GPU, closed over, leave the CPU lowering
-  # without a cost analysis (H100, session 16).
-  abstract = lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype)
-  f = flops(evaluation(num_samples), *jax.tree.map(abstract, (params, x, keys)))
-  sec = timed(evaluation(None), params, x, keys, reps=reps)
+  sec = timed(_evaluation(num_samples, None), params, x,
+              jax.random.key(0)[None], reps=reps)
   return {"num_samples": num_samples, "matmul_dtype": matmul_dtype, "s": sec,
-          "samples_per_s": num_samples / sec, "gflop": f / 1e9,
-          "gflops_per_s": f / sec / 1e9}
+          "samples_per_s": num_samples / sec,
+          **_throughput(eval_flops(num_samples, matmul_dtype), sec)}
+
+
+def _throughput(count: float, seconds: float) -> dict:
+  return {"gflop": count / 1e9, "gflops_per_s": count / seconds / 1e9}
 
 
 def bench_sequential(params, x, reps, length=10):
@@ -160,8 +180,10 @@ def device_name() -> str:
 
 
 def _cell(value, spec=".1f", suffix=""):
-  """A table cell: a number not (yet) measured shows as n/a."""
-  return "n/a" if value is None else f"{value:{spec}}{suffix}"
+  """A table cell: a number not (yet) measured or counted shows as n/a."""
+  if value is None or not np.isfinite(value):
+    return "n/a"
+  return f"{value:{spec}}{suffix}"
 
 
 def _share(part, whole):
@@ -242,6 +264,7 @@ SECTIONS = {"profile_": profile_section, "trace_": trace_section,
 def write_readme():
   rows = []
   for r in _results(lambda name: not name.startswith(tuple(SECTIONS))):
+    r = {**r, **summary(r, file_ceilings(r))}  # files before a field have its rows
     bf16 = r["bfloat16"]
     partial = "" if r.get("complete", True) else " (cut short)"
     partial += "" if r.get("weight_gradients_counted") else " (FLOPs low)"
@@ -252,10 +275,14 @@ def write_readme():
         _cell(_share(r["train_gflops_per_s"],
                      r["matmul_ceiling_gflops_per_s"]), ".0%"),
         _cell(r["eval_samples_per_s"], ".0f"),
+        _cell(_share(r["eval_gflops_per_s"],
+                     r["matmul_ceiling_gflops_per_s"]), ".0%"),
         _cell(bf16["train_episodes_per_s"]),
         _cell(_share(bf16["train_gflops_per_s"],
                      bf16["matmul_ceiling_gflops_per_s"]), ".0%"),
         _cell(bf16["eval_samples_per_s"], ".0f"),
+        _cell(_share(bf16["eval_gflops_per_s"],
+                     bf16["matmul_ceiling_gflops_per_s"]), ".0%"),
         _cell(r["speedup_vs_sequential"], suffix="x"),
         _cell(r["peak_rss_mb"], ".0f"), r["jax_version"],
         f"{r['commit']} |"]))
@@ -263,13 +290,16 @@ def write_readme():
       "# Benchmarks\n\nGenerated by `python benchmarks/benchmark.py` from "
       "`results/*.json` (one file per device). Train: the paper's GMN, B = 20 "
       "episodes of T = 20, K = 4. Eval: importance samples per second for one "
-      "episode at S = 1000. Speed-up: the parallel likelihood over the per-t "
+      "episode at S = 1000. Of ceiling: useful GFLOP/s (XLA's count) over "
+      "the matmul's. Speed-up: the parallel likelihood over the per-t "
       "reference of the tests, both jitted. bf16: bfloat16 matmul inputs "
       "(`--matmul_dtype=bfloat16`), against a bfloat16 matmul's ceiling.\n\n"
       "| device | train episodes/s | train GFLOP/s | matmul GFLOP/s | of ceiling"
-      " | eval samples/s | bf16 train episodes/s | bf16 of ceiling | "
-      "bf16 eval samples/s | speed-up | peak RSS MB | jax | commit |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+      " | eval samples/s | eval of ceiling | bf16 train episodes/s | bf16 of "
+      "ceiling | bf16 eval samples/s | bf16 eval of ceiling | speed-up | peak "
+      "RSS MB | jax | commit |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+      + "\n".join(rows) + "\n")
   if any("(FLOPs low)" in row for row in rows):
     text += ("\nFLOPs low: measured before the count included every image's "
              "convolution weight gradient (commit 9281156), so its training "
@@ -304,12 +334,43 @@ def summary(result, ceilings) -> dict:
   return {"train_episodes_per_s": field(b20, "episodes_per_s"),
           "train_gflops_per_s": field(b20, "gflops_per_s"),
           "eval_samples_per_s": field(s1000, "samples_per_s"),
+          "eval_gflops_per_s": field(s1000, "gflops_per_s"),
           "bfloat16": {
               "matmul_ceiling_gflops_per_s": ceilings["bfloat16"],
               "train_episodes_per_s": field(b20_bf16, "episodes_per_s"),
               "train_gflops_per_s": field(b20_bf16, "gflops_per_s"),
-              "eval_samples_per_s": field(s1000_bf16, "samples_per_s")},
+              "eval_samples_per_s": field(s1000_bf16, "samples_per_s"),
+              "eval_gflops_per_s": field(s1000_bf16, "gflops_per_s")},
           "speedup_vs_sequential": field(result["sequential"], "speedup")}
+
+
+def file_ceilings(result: dict) -> dict:
+  """A results file's matmul ceilings, GFLOP/s by matmul dtype."""
+  return {"float32": result["matmul_ceiling_gflops_per_s"],
+          "bfloat16": result["bfloat16"]["matmul_ceiling_gflops_per_s"]}
+
+
+def count_missing_flops(path: str) -> dict:
+  """Counts here, into the results file at `path`, the evaluation FLOPs its
+  run left uncounted (NaN), and rederives its GFLOP/s from the times it
+  measured. flops() lowers for the CPU on every host, so the count is the
+  one that run would have made, up to the JAX versions' lowerings (the
+  file records this host's). Returns the updated record."""
+  with open(path) as f:
+    result = json.load(f)
+  missing = [r for r in result["eval"] if not np.isfinite(r["gflop"])]
+  for r in missing:
+    r.update(_throughput(eval_flops(r["num_samples"], r["matmul_dtype"]),
+                         r["s"]))
+  if missing:
+    result.update(summary(result, file_ceilings(result)))
+    result["flops_counted_later"] = {
+        "rows": [f"eval S = {r['num_samples']} {r['matmul_dtype']}"
+                 for r in missing],
+        "commit": git_commit(), "jax_version": jax.__version__}
+    with open(path, "w") as f:
+      json.dump(result, f, indent=2)
+  return result
 
 
 def print_row(r: dict, cells: list, ceilings: dict) -> None:
@@ -323,7 +384,14 @@ def print_row(r: dict, cells: list, ceilings: dict) -> None:
 def main():
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--quick", action="store_true")
+  p.add_argument("--count_flops", metavar="RESULTS_JSON",
+                 help="count the FLOPs a run left uncounted into its results "
+                 "file, regenerate the README and stop")
   args = p.parse_args()
+  if args.count_flops:
+    count_missing_flops(args.count_flops)
+    write_readme()
+    return
   host_memory.restart_with_huge_pages()  # as train.py runs
   reps = 3 if args.quick else 7
   images = data.load_split("train").images

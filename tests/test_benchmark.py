@@ -1,5 +1,6 @@
 """benchmarks/benchmark.py: its FLOP count covers the work XLA's cost
 analysis would see once only, in a loop's body."""
+import json
 import os
 import sys
 
@@ -31,3 +32,28 @@ def test_every_images_weight_gradient_is_counted():
   weight_gradient = 2 * 50 * 12 * 12 * 3 * 3 * 4 * 8  # all 25 chunks' dots
   assert counted > 1.5 * weight_gradient  # forward and weight gradient, at least
   assert layers.CHUNKED_WEIGHT_GRADIENT
+
+
+def test_a_runs_uncounted_evaluation_flops_are_counted_later(tmp_path):
+  """--count_flops fills an evaluation row's NaN count from this host's
+  lowering and rederives its GFLOP/s from the time measured there; the
+  counted rows, a summary field and the counting host are recorded, and a
+  row counted by its run is left as it was."""
+  row = lambda s, gflop: {"num_samples": s, "matmul_dtype": "float32",
+                          "s": 0.5, "samples_per_s": s / 0.5, "gflop": gflop,
+                          "gflops_per_s": gflop / 0.5}
+  result = {"train": [], "eval": [row(10, float("nan")), row(1000, 7.0)],
+            "sequential": None, "matmul_ceiling_gflops_per_s": 100.0,
+            "bfloat16": {"matmul_ceiling_gflops_per_s": 400.0}}
+  path = tmp_path / "gpu.json"
+  path.write_text(json.dumps(result))
+  out = benchmark.count_missing_flops(str(path))
+  assert json.loads(path.read_text()) == out
+  counted = benchmark.eval_flops(10) / 1e9
+  assert counted > 0
+  assert out["eval"][0]["gflop"] == pytest.approx(counted)
+  assert out["eval"][0]["gflops_per_s"] == pytest.approx(counted / 0.5)
+  assert out["eval"][1] == row(1000, 7.0)
+  assert out["eval_gflops_per_s"] == pytest.approx(14.0)  # the S = 1000 row
+  assert out["flops_counted_later"]["rows"] == ["eval S = 10 float32"]
+  assert out["flops_counted_later"]["jax_version"] == jax.__version__
