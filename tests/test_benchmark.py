@@ -16,8 +16,8 @@ from gmn_jax import layers  # noqa: E402
 
 
 def test_every_images_weight_gradient_is_counted():
-  """The CPU's chunked weight gradient (a loop over chunks of 2 images)
-  counts as XLA's own gradient of the same convolution does, with 25 times
+  """The CPU's chunked weight gradient (a loop over chunks of images)
+  counts as XLA's own gradient of the same convolution does, with 5 times
   the images of one chunk; the layers' switch is restored."""
   p = layers.init_conv(jax.random.key(0), 3, 4, 8)
   x = jax.ShapeDtypeStruct((50, 12, 12, 4), jnp.float32)
@@ -29,7 +29,7 @@ def test_every_images_weight_gradient_is_counted():
   counted = benchmark.flops(grad, p, x)
   assert counted == pytest.approx(benchmark.flops(jax.jit(jax.grad(plain)), p, x),
                                   rel=0.01)
-  weight_gradient = 2 * 50 * 12 * 12 * 3 * 3 * 4 * 8  # all 25 chunks' dots
+  weight_gradient = 2 * 50 * 12 * 12 * 3 * 3 * 4 * 8  # all 5 chunks' dots
   assert counted > 1.5 * weight_gradient  # forward and weight gradient, at least
   assert layers.CHUNKED_WEIGHT_GRADIENT
 

@@ -85,6 +85,32 @@ def test_weight_gradient_under_vmap_sums_over_the_batch():
   assert_trees_close(grads(ours, p, x), grads(xla, p, x))
 
 
+def test_weight_gradient_loops_once_over_every_vmapped_image():
+  """Under vmap over episodes and samples (as the model runs it) the
+  gradient is still XLA's, and the chunked loop runs over all the batch's
+  images (B * S * N / chunk steps), not over one episode's chunks batched."""
+  p = layers.init_conv(jax.random.key(0), 3, 4, 4)
+  b, s, n = 3, 2, 2 * layers.WEIGHT_GRAD_CHUNK
+  x = jax.random.normal(jax.random.key(1), (b, s, n, 6, 6, 4))
+  nest = lambda conv: lambda p, x: jax.vmap(jax.vmap(
+      lambda e: conv(p, e, 1, "SAME")))(x)
+  ours, xla = nest(layers.conv), nest(xla_conv)
+  assert_trees_close(grads(ours, p, x), grads(xla, p, x))
+
+  def scan_lengths(jaxpr):
+    for eqn in jaxpr.eqns:
+      if eqn.primitive.name == "scan":
+        yield eqn.params["length"]
+      for param in eqn.params.values():
+        for sub in param if isinstance(param, (list, tuple)) else [param]:
+          sub = getattr(sub, "jaxpr", sub)  # a ClosedJaxpr's
+          if hasattr(sub, "eqns"):
+            yield from scan_lengths(sub)
+
+  jaxpr = jax.make_jaxpr(jax.grad(lambda p: jnp.sum(ours(p, x) ** 2)))(p)
+  assert list(scan_lengths(jaxpr.jaxpr)) == [b * s * 2]
+
+
 def test_split_decoder_input_is_one_layer_with_blockwise_norms():
   """decoder_input="split": z and [r, h] through separately normalised
   matrices; the default layout (the reference's joint matrix) is unchanged."""
