@@ -256,10 +256,28 @@ def xla_flags_section(r: dict) -> str:
                     for s in r["flag_sets"]))
 
 
+def ops_section(r: dict) -> str:
+  return (f"\n## The training step's HLO ops ({r['device']}, commit "
+          f"{r['commit']}; `python benchmarks/profile_step.py --ops`)\n\n"
+          f"B = 20: {r['wall_ms_per_step']:.0f} ms per step (wall); the ops' "
+          f"own times, summed over the threads that ran them: "
+          f"{r['ops_ms_per_step']:.0f} ms. By kind (`ynn_fusion`: YNNPACK's "
+          "dots and convolutions; the rest XLA's fused loops, copies and "
+          "library calls):\n\n| kind | ms per step |\n|---|---|\n"
+          + "".join(f"| `{k}` | {ms:.1f} |\n"
+                    for k, ms in list(r["by_kind"].items())[:8])
+          + "\n| op | ms per step | runs per step | result | JAX op |\n"
+          "|---|---|---|---|---|\n"
+          + "".join(f"| `{o['name']}` | {o['ms_per_step']:.1f} | "
+                    f"{o['per_step']:.0f} | `{o['shape'].split('{')[0]}` | "
+                    f"`{o['op_name'].split('/')[-1]}` |\n"
+                    for o in r["top_ops"][:10]))
+
+
 # A results file whose name starts with one of these is a README section of
 # its own, in this order; any other is a row of the device table.
 SECTIONS = {"profile_": profile_section, "trace_": trace_section,
-            "xla_flags_": xla_flags_section}
+            "ops_": ops_section, "xla_flags_": xla_flags_section}
 
 
 def write_readme():

@@ -1,8 +1,9 @@
 r"""Where the training step's time goes: each part's forward + backward alone,
-or (--trace) the whole step's device kernels.
+(--trace) the whole step's device kernels, or (--ops) its HLO ops on a CPU.
 
   python benchmarks/profile_step.py   # prints a table, writes results/profile_<device>.json
   python benchmarks/profile_step.py --trace  # writes results/trace_<device>.json
+  python benchmarks/profile_step.py --ops    # writes results/ops_<device>.json
 
 The parts run on the shapes of the paper's step (B = 20 episodes of T = 20,
 so 400 images through psi and the generator), jitted, compile excluded,
@@ -16,6 +17,7 @@ import glob
 import gzip
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -188,6 +190,27 @@ def interleaved_ms(variants: dict, batches: list, blocks: int,
   return {n: (float(np.median(v)), v) for n, v in per_block.items()}
 
 
+def paper_batches(run, mesh, count: int = 4) -> list:
+  """`count` training batches of the paper's episodes, placed as training
+  places them."""
+  images = data.load_split("train").images
+  return [parallel.shard_batch(data.episode_batch(
+      images, run.episodes, run.batch_size, run.seed, s), mesh)
+          for s in range(count)]
+
+
+def profiler_trace(fn, state, batches, steps: int) -> str:
+  """The path of a Perfetto trace of `steps` steps of fn."""
+  trace_dir = tempfile.mkdtemp(prefix="gmn_trace_")
+  with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
+    for i in range(steps):
+      state, m = fn(state, batches[i % len(batches)])
+    jax.block_until_ready(m)
+  (path,) = glob.glob(os.path.join(trace_dir, "**", "perfetto_trace.json.gz"),
+                      recursive=True)
+  return path
+
+
 def trace_train_step(steps: int = 20, blocks: int = None) -> dict:
   """The paper's train step (B = 20) as training runs it, pipelined: wall ms
   per step of each of TRACE_VARIANTS (interleaved_ms; `blocks` of 10 steps,
@@ -195,12 +218,9 @@ def trace_train_step(steps: int = 20, blocks: int = None) -> dict:
   and a kernel trace of `steps` steps of TRACED."""
   if blocks is None:
     blocks = 4 if jax.default_backend() == "cpu" else 20
-  images = data.load_split("train").images
   run = RunConfig()
   mesh = parallel.data_mesh()
-  batches = [parallel.shard_batch(data.episode_batch(
-      images, run.episodes, run.batch_size, run.seed, s), mesh)
-             for s in range(4)]
+  batches = paper_batches(run, mesh)
   variants = compile_variants(run, mesh, batches[0])
   timings = interleaved_ms(variants, batches, blocks, 10)
   base = np.array(timings[TRACE_VARIANTS[0][0]][1])
@@ -214,16 +234,77 @@ def trace_train_step(steps: int = 20, blocks: int = None) -> dict:
           f"of {TRACE_VARIANTS[0][0]}'s, compile {variants[name][2]:.0f} s",
           flush=True)
   fn, state, _ = variants[TRACED]
-  trace_dir = tempfile.mkdtemp(prefix="gmn_trace_")
-  with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
-    for i in range(steps):
-      state, m = fn(state, batches[i % len(batches)])
-    jax.block_until_ready(m)
-  (path,) = glob.glob(os.path.join(trace_dir, "**", "perfetto_trace.json.gz"),
-                      recursive=True)
+  path = profiler_trace(fn, state, batches, steps)
   result["trace_file"] = path
   result[TRACED].update(kernel_summary(path, steps))
   return result
+
+
+# XLA:CPU writes a trace event for every HLO instruction it runs only with
+# this flag, which must be set before the backend starts.
+CPU_OP_EVENTS = "--xla_cpu_enable_xprof_traceme=true"
+
+
+def hlo_instructions(hlo_text: str) -> dict:
+  """{instruction: (result shape, JAX op_name)} of an HLO module's text."""
+  out = {}
+  for line in hlo_text.splitlines():
+    m = re.match(r"\s*(?:ROOT )?%?([\w.\-]+) = (\S+) ", line)
+    if m:
+      op = re.search(r'op_name="([^"]*)"', line)
+      out[m.group(1)] = (m.group(2), op.group(1) if op else "")
+  return out
+
+
+def op_summary(trace_path: str, steps: int, instructions: dict,
+               top: int = 15) -> dict:
+  """Milliseconds per step of each HLO instruction the trace ran (its
+  complete events, named as the instruction; a while loop's body counts in
+  its own instructions), by instruction and by kind (the name without its
+  ".N"). Summed over threads: the total can exceed the step's wall time."""
+  with gzip.open(trace_path) as f:
+    events = json.load(f)
+  events = events["traceEvents"] if isinstance(events, dict) else events
+  by_name = collections.defaultdict(lambda: [0, 0.0])
+  for e in events:
+    if e.get("ph") == "X" and e["name"] in instructions:
+      by_name[e["name"]][0] += 1
+      by_name[e["name"]][1] += float(e.get("dur", 0))
+  by_kind = collections.Counter()
+  for name, (_, dur) in by_name.items():
+    by_kind[re.sub(r"\.\d+$", "", name)] += dur
+  ms = lambda dur: dur / steps / 1e3
+  ranked = sorted(by_name.items(), key=lambda kv: -kv[1][1])[:top]
+  return {"ops_ms_per_step": ms(sum(d for _, d in by_name.values())),
+          "by_kind": {k: ms(d) for k, d in by_kind.most_common(top)},
+          "top_ops": [{"name": n, "ms_per_step": ms(d), "per_step": c / steps,
+                       "shape": instructions[n][0],
+                       "op_name": instructions[n][1]}
+                      for n, (c, d) in ranked]}
+
+
+def ops_main(steps: int = 5):
+  """The paper's train step (B = 20) on a CPU: wall ms per step, and its
+  HLO ops' time from a profiler trace of `steps` steps."""
+  run = RunConfig()
+  mesh = parallel.data_mesh()
+  batches = paper_batches(run, mesh)
+  state = parallel.replicate(train_step.init_state(run), mesh)
+  fn = train_step.make_train_step(run, mesh).lower(state, batches[0]).compile()
+  timings = interleaved_ms({"step": (fn, state, 0.0)}, batches, 4, 10)
+  path = profiler_trace(fn, state, batches, steps)
+  result = {"wall_ms_per_step": timings["step"][0],
+            **op_summary(path, steps, hlo_instructions(fn.as_text()))}
+  print(f"wall {result['wall_ms_per_step']:.1f} ms per step; the ops' own "
+        f"times, summed over threads: {result['ops_ms_per_step']:.1f} ms")
+  for op in result["top_ops"]:
+    print(f"  {op['ms_per_step']:6.2f} ms  x{op['per_step']:<4.0f} "
+          f"{op['name']} {op['shape']}  {op['op_name'][-70:]}")
+  path = os.path.join(HERE, "results", f"ops_{benchmark.device_name()}.json")
+  benchmark.write_result(path, {"device": jax.devices()[0].device_kind,
+                                "jax_version": jax.__version__, **result})
+  benchmark.write_readme()
+  print(f"wrote {path} and benchmarks/README.md")
 
 
 def trace_main(copy_to: str = None, blocks: int = None):
@@ -254,8 +335,14 @@ def main():
                  "trace (open it in ui.perfetto.dev) into this folder")
   p.add_argument("--blocks", type=int, help="with --trace: interleaved "
                  "blocks of 10 steps per variant (default 20; 4 on a CPU)")
+  p.add_argument("--ops", action="store_true", help="the whole step's HLO "
+                 "ops by time, on a CPU")
   args = p.parse_args()
+  if args.ops and CPU_OP_EVENTS not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {CPU_OP_EVENTS}"
   host_memory.restart_with_huge_pages()  # as train.py runs
+  if args.ops:
+    return ops_main()
   if args.trace:
     return trace_main(args.trace_copy, args.blocks)
   cfg = config_lib.Config()

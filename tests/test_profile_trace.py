@@ -79,3 +79,36 @@ def test_interleaved_timing_measures_each_variant_and_alternates(monkeypatch):
                         "a": {"wall_ms_per_step": 10.0, "ratio_to_first": 1.0},
                         "b": {"wall_ms_per_step": 20.0, "ratio_to_first": 2.0}})
   assert "a 10.00 (x1.000), b 20.00 (x2.000)." in text
+
+
+HLO = """HloModule jit_step
+ENTRY %main {
+  %p = f32[4]{0} parameter(0)
+  %copy_bitcast_fusion.4 = f32[20,144]{1,0} fusion(%p), kind=kLoop, metadata={op_name="jit(step)/transpose"}
+  ROOT %ynn_fusion.3 = f32[144,16]{1,0} fusion(%p), kind=kCustom
+}
+"""
+
+
+def test_op_summary_of_a_small_cpu_trace(tmp_path):
+  """HLO instructions are read from the module's text; the trace's events
+  named as instructions count, per step, by instruction and by kind;
+  other events (the executor, Python) do not."""
+  instructions = profile_step.hlo_instructions(HLO)
+  assert instructions["copy_bitcast_fusion.4"] == ("f32[20,144]{1,0}",
+                                                    "jit(step)/transpose")
+  assert instructions["ynn_fusion.3"] == ("f32[144,16]{1,0}", "")
+  op = lambda name, dur, tid=1: {"ph": "X", "pid": 1, "tid": tid,
+                                 "name": name, "ts": 0, "dur": dur}
+  events = [op("copy_bitcast_fusion.4", 3000), op("copy_bitcast_fusion.4", 1000,
+                                                  tid=2),
+            op("ynn_fusion.3", 2000), op("ThunkExecutor::Execute", 9000)]
+  path = tmp_path / "trace.json.gz"
+  with gzip.open(path, "wt") as f:
+    json.dump({"traceEvents": events}, f)
+  s = profile_step.op_summary(str(path), steps=2, instructions=instructions)
+  assert s["ops_ms_per_step"] == 3.0  # 6 ms of ops over 2 steps
+  assert s["by_kind"] == {"copy_bitcast_fusion": 2.0, "ynn_fusion": 1.0}
+  first = s["top_ops"][0]
+  assert (first["name"], first["per_step"], first["shape"]) == (
+      "copy_bitcast_fusion.4", 1.0, "f32[20,144]{1,0}")
