@@ -291,8 +291,9 @@ def ops_main(steps: int = 5):
   batches = paper_batches(run, mesh)
   state = parallel.replicate(train_step.init_state(run), mesh)
   fn = train_step.make_train_step(run, mesh).lower(state, batches[0]).compile()
-  timings = interleaved_ms({"step": (fn, state, 0.0)}, batches, 4, 10)
-  path = profiler_trace(fn, state, batches, steps)
+  variants = {"step": (fn, state, 0.0)}
+  timings = interleaved_ms(variants, batches, 4, 10)
+  path = profiler_trace(*variants["step"][:2], batches, steps)  # state donated
   result = {"wall_ms_per_step": timings["step"][0],
             **op_summary(path, steps, hlo_instructions(fn.as_text()))}
   print(f"wall {result['wall_ms_per_step']:.1f} ms per step; the ops' own "
