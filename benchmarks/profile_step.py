@@ -245,6 +245,9 @@ def trace_train_step(steps: int = 20, blocks: int = None) -> dict:
 CPU_OP_EVENTS = "--xla_cpu_enable_xprof_traceme=true"
 
 
+CONTROL_FLOW = ("while", "conditional", "call")
+
+
 def hlo_instructions(hlo_text: str) -> dict:
   """{instruction: (result shape, JAX op_name)} of an HLO module's text."""
   out = {}
@@ -259,15 +262,17 @@ def hlo_instructions(hlo_text: str) -> dict:
 def op_summary(trace_path: str, steps: int, instructions: dict,
                top: int = 15) -> dict:
   """Milliseconds per step of each HLO instruction the trace ran (its
-  complete events, named as the instruction; a while loop's body counts in
-  its own instructions), by instruction and by kind (the name without its
-  ".N"). Summed over threads: the total can exceed the step's wall time."""
+  complete events, named as the instruction), by instruction and by kind
+  (the name without its ".N"). Control flow is left out: a while loop's time
+  is its body's instructions'. Summed over threads: the total can exceed the
+  step's wall time."""
   with gzip.open(trace_path) as f:
     events = json.load(f)
   events = events["traceEvents"] if isinstance(events, dict) else events
   by_name = collections.defaultdict(lambda: [0, 0.0])
   for e in events:
-    if e.get("ph") == "X" and e["name"] in instructions:
+    if (e.get("ph") == "X" and e["name"] in instructions
+        and not e["name"].startswith(CONTROL_FLOW)):
       by_name[e["name"]][0] += 1
       by_name[e["name"]][1] += float(e.get("dur", 0))
   by_kind = collections.Counter()

@@ -85,7 +85,8 @@ HLO = """HloModule jit_step
 ENTRY %main {
   %p = f32[4]{0} parameter(0)
   %copy_bitcast_fusion.4 = f32[20,144]{1,0} fusion(%p), kind=kLoop, metadata={op_name="jit(step)/transpose"}
-  ROOT %ynn_fusion.3 = f32[144,16]{1,0} fusion(%p), kind=kCustom
+  %ynn_fusion.3 = f32[144,16]{1,0} fusion(%p), kind=kCustom
+  ROOT %while.7 = (s32[], f32[4]{0}) while(%p), condition=%c, body=%b
 }
 """
 
@@ -93,7 +94,7 @@ ENTRY %main {
 def test_op_summary_of_a_small_cpu_trace(tmp_path):
   """HLO instructions are read from the module's text; the trace's events
   named as instructions count, per step, by instruction and by kind;
-  other events (the executor, Python) do not."""
+  control flow and other events (the executor, Python) do not."""
   instructions = profile_step.hlo_instructions(HLO)
   assert instructions["copy_bitcast_fusion.4"] == ("f32[20,144]{1,0}",
                                                     "jit(step)/transpose")
@@ -102,7 +103,8 @@ def test_op_summary_of_a_small_cpu_trace(tmp_path):
                                  "name": name, "ts": 0, "dur": dur}
   events = [op("copy_bitcast_fusion.4", 3000), op("copy_bitcast_fusion.4", 1000,
                                                   tid=2),
-            op("ynn_fusion.3", 2000), op("ThunkExecutor::Execute", 9000)]
+            op("ynn_fusion.3", 2000), op("ThunkExecutor::Execute", 9000),
+            op("while.7", 8000)]  # its body's ops count, not the loop
   path = tmp_path / "trace.json.gz"
   with gzip.open(path, "wt") as f:
     json.dump({"traceEvents": events}, f)
