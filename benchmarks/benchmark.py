@@ -89,6 +89,10 @@ def matmul_ceiling(reps, dtype="float32"):
   return 2 * n ** 3 / timed(f, a, reps=reps) / 1e9
 
 
+def _throughput(count: float, seconds: float) -> dict:
+  return {"gflop": count / 1e9, "gflops_per_s": count / seconds / 1e9}
+
+
 def bench_train(batch, images, reps, matmul_dtype="float32"):
   run = RunConfig(batch_size=batch, matmul_dtype=matmul_dtype)
   mesh = parallel.data_mesh()
@@ -140,10 +144,6 @@ def bench_eval(num_samples, params, x, reps, matmul_dtype="float32"):
   return {"num_samples": num_samples, "matmul_dtype": matmul_dtype, "s": sec,
           "samples_per_s": num_samples / sec,
           **_throughput(eval_flops(num_samples, matmul_dtype), sec)}
-
-
-def _throughput(count: float, seconds: float) -> dict:
-  return {"gflop": count / 1e9, "gflops_per_s": count / seconds / 1e9}
 
 
 def bench_sequential(params, x, reps, length=10):

@@ -82,6 +82,13 @@ def kernel_kind(name: str) -> str:
   return "XLA fusion (elementwise, reduction, slice update)"
 
 
+def trace_events(trace_path: str) -> list:
+  """The events of a (gzipped) Chrome/Perfetto JSON trace."""
+  with gzip.open(trace_path) as f:
+    events = json.load(f)
+  return events["traceEvents"] if isinstance(events, dict) else events
+
+
 def kernel_summary(trace_path: str, steps: int, top: int = 15) -> dict:
   """What a device ran, per step, from a Perfetto trace of `steps` steps.
 
@@ -91,9 +98,7 @@ def kernel_summary(trace_path: str, steps: int, top: int = 15) -> dict:
   device computes or waits (launches, host round trips of a while loop).
   Returns {} when the trace has no device (the CPU backend).
   """
-  with gzip.open(trace_path) as f:
-    events = json.load(f)
-  events = events["traceEvents"] if isinstance(events, dict) else events
+  events = trace_events(trace_path)
   meta = lambda kind: {(e["pid"], e.get("tid")) if kind == "thread_name"
                        else e["pid"]: e["args"]["name"] for e in events
                        if e.get("ph") == "M" and e.get("name") == kind}
@@ -243,8 +248,7 @@ def trace_train_step(steps: int = 20, blocks: int = None) -> dict:
 # XLA:CPU writes a trace event for every HLO instruction it runs only with
 # this flag, which must be set before the backend starts.
 CPU_OP_EVENTS = "--xla_cpu_enable_xprof_traceme=true"
-
-
+# Instructions whose events span the instructions of their bodies.
 CONTROL_FLOW = ("while", "conditional", "call")
 
 
@@ -266,11 +270,8 @@ def op_summary(trace_path: str, steps: int, instructions: dict,
   (the name without its ".N"). Control flow is left out: a while loop's time
   is its body's instructions'. Summed over threads: the total can exceed the
   step's wall time."""
-  with gzip.open(trace_path) as f:
-    events = json.load(f)
-  events = events["traceEvents"] if isinstance(events, dict) else events
   by_name = collections.defaultdict(lambda: [0, 0.0])
-  for e in events:
+  for e in trace_events(trace_path):
     if (e.get("ph") == "X" and e["name"] in instructions
         and not e["name"].startswith(CONTROL_FLOW)):
       by_name[e["name"]][0] += 1
