@@ -136,14 +136,18 @@ IMPORTANCE_SAMPLES = os.path.join("ablations", "importance_samples")
 MORE_SAMPLES = 1000
 
 
-def saved_nlls(results_dir: str, model: str, samples: int):
+def saved_nlls(results_dir: str, model: str, samples: int = None):
   """-> (its provenance.json, {C_test: [episodes, T] nats}) of `model`'s
-  IMPORTANCE_SAMPLES evaluation at `samples` importance samples, checked to
-  be of its Table 1 checkpoint (config, steps) on its test episodes (seed);
-  None where there is none; ValueError naming a mismatch."""
+  IMPORTANCE_SAMPLES evaluation at `samples` importance samples (None: as
+  many as its Table 1 took), checked to be of its Table 1 checkpoint
+  (config, steps) on its test episodes (seed); None where there is none;
+  ValueError naming a mismatch."""
   table = _json(os.path.join(results_dir, model, "provenance.json"))
+  if not table:
+    return None
+  samples = samples or table.get("num_samples")
   folder = os.path.join(results_dir, IMPORTANCE_SAMPLES, f"{model}_s{samples}")
-  if not (table and os.path.isdir(folder)):
+  if not os.path.isdir(folder):
     return None
   try:  # the same model: its config too (two 90,750-step gmn_c2 existed)
     record, nlls = paired.saved_evaluation(
@@ -166,13 +170,11 @@ def more_samples_rows(results_dir: str, rows: list,
   `samples` were both evaluated, on the same seed, in IMPORTANCE_SAMPLES."""
   out = []
   for model in sorted({r["model"] for r in rows}):
-    table = _json(os.path.join(results_dir, model, "provenance.json"))
-    pair = [saved_nlls(results_dir, model, s)
-            for s in (table.get("num_samples"), samples)]
+    pair = [saved_nlls(results_dir, model, s) for s in (None, samples)]
     if None in pair:
       continue
-    (_, base_nlls), (_, run_nlls) = pair
-    config = Config.from_dict(table["config"])
+    (record, base_nlls), (_, run_nlls) = pair
+    config = Config.from_dict(record["config"])  # checked to be Table 1's
     out += paired.corrected_rows(
         [r for r in rows if r["model"] == model], base_nlls, run_nlls,
         first=lambda c: first_scored_step(config, c))
@@ -183,9 +185,7 @@ def _nlls_at(results_dir: str, samples):
   """qualitative_claims' paired_nlls from saved_nlls at `samples` (None:
   each model's Table 1 estimator)."""
   def nlls(model, c):
-    s = samples or _json(os.path.join(results_dir, model, "provenance.json"),
-                         {}).get("num_samples")
-    found = saved_nlls(results_dir, model, s)
+    found = saved_nlls(results_dir, model, samples)
     return None if found is None else found[1].get(c)
   return nlls
 
