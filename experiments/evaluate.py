@@ -44,7 +44,8 @@ NLLS_FROM = flags.DEFINE_string(
     "--save_nlls evaluation of the same params wrote to this folder (its "
     "episodes, samples, seed, split and C_test; its device and commit kept in "
     "the provenance) instead of computing them: to file an evaluation under "
-    "another --model_name. Its config and steps must match the params'.")
+    "another --model_name. Its config and steps must match the params'; "
+    "--c_test may pick some of its C_tests.")
 SAVE_NLLS = flags.DEFINE_bool(
     "save_nlls", False, "Also write each episode's NLLs, [episodes, T] nats, "
     "to nlls_c<C_test>.npy: for paired comparisons (episode i is the same in "
@@ -67,15 +68,21 @@ def saved_nlls(config, steps) -> tuple:
   except (ValueError, FileNotFoundError) as e:
     raise app.UsageError(str(e))
   for key, flag in (("num_episodes", EPISODES), ("num_samples", SAMPLES),
-                    ("seed", SEED), ("split", SPLIT), ("c_test", C_TEST)):
-    value = flag.value
-    if key == "c_test" and value:
-      value = [int(c) for c in value]
-    if flags.FLAGS[flag.name].present and value != record.get(key):
+                    ("seed", SEED), ("split", SPLIT)):
+    if flags.FLAGS[flag.name].present and flag.value != record.get(key):
       raise app.UsageError(
           f"--{flag.name}={flag.value}, but {NLLS_FROM.value} evaluated "
           f"{key}={record.get(key)}: --nlls_from tabulates that evaluation as "
           "it is; drop the flag, or evaluate anew without --nlls_from.")
+  if C_TEST.value:  # a row may take some of the C_tests evaluated
+    wanted = [int(c) for c in C_TEST.value]
+    if not set(wanted) <= set(nlls):
+      raise app.UsageError(
+          f"--c_test={','.join(C_TEST.value)}, but {NLLS_FROM.value} "
+          f"evaluated c_test={sorted(nlls)}: choose among those, or evaluate "
+          "anew without --nlls_from.")
+    record = {**record, "c_test": wanted}
+    nlls = {c: nlls[c] for c in wanted}
   return record, nlls
 
 

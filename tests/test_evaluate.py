@@ -61,13 +61,24 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   run_script("evaluate.py", f"--workdir={workdir}", f"--output_dir={renamed}",
              "--model_name=renamed", f"--nlls_from={out}", "--num_tasks=0",
              "--num_episodes=3")  # the saved evaluation's: allowed
-  refused = subprocess.run(
-      [sys.executable, os.path.join(ROOT, "experiments", "evaluate.py"),
-       f"--workdir={workdir}", f"--output_dir={tmp_path / 'refused'}",
-       f"--nlls_from={out}", "--num_samples=5"],
-      capture_output=True, text=True, timeout=300)
-  assert refused.returncode != 0 and \
-      "evaluated num_samples=2" in refused.stderr
+  for flag, says in (("--num_samples=5", "evaluated num_samples=2"),
+                     ("--c_test=2,4", "evaluated c_test=[1, 4]")):
+    refused = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "experiments", "evaluate.py"),
+         f"--workdir={workdir}", f"--output_dir={tmp_path / 'refused'}",
+         f"--nlls_from={out}", flag],
+        capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and says in refused.stderr
+  picked = tmp_path / "picked"  # one C_test of the saved two
+  run_script("evaluate.py", f"--workdir={workdir}", f"--output_dir={picked}",
+             "--model_name=gmn_c2", f"--nlls_from={out}", "--num_tasks=0",
+             "--c_test=4")
+  assert [(r["c_test"], r["t"], r["nll"], r["paper"])
+          for r in table1.read_csv(picked / "table1.csv")] == \
+      [(r["c_test"], r["t"], r["nll"], r["paper"]) for r in rows
+       if r["c_test"] == "4"]
+  assert json.loads((picked / "provenance.json").read_text())["c_test"] == [4]
+  assert not (picked / "nlls_c1.npy").exists()
   again = table1.read_csv(renamed / "table1.csv")
   assert [(r["c_test"], r["t"], r["nll"]) for r in again] == \
       [(r["c_test"], r["t"], r["nll"]) for r in rows]
