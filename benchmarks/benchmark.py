@@ -234,10 +234,16 @@ def _results(keep) -> list:
 
 
 def profile_section(r: dict) -> str:
-  return (f"\n## Where a training step's time goes ({r['device']}, commit "
-          f"{r['commit']}; `python benchmarks/profile_step.py`)\n\n"
-          "| part, forward + backward at B = 20, T = 20 | ms |\n|---|---|\n"
-          + "".join(f"| {k} | {v:.0f} |\n" for k, v in r["ms"].items()))
+  head = (f"\n## Where a training step's time goes ({r['device']}, commit "
+          f"{r['commit']}; `python benchmarks/profile_step.py`)\n\n")
+  ceiling = r["matmul_ceiling_gflops_per_s"]
+  return (head + "Of ceiling: the part's GFLOP/s (XLA's count) over a float32 "
+          f"matmul's, {ceiling:.0f} GFLOP/s in the same run.\n\n"
+          "| part, forward + backward at B = 20, T = 20 | ms | GFLOP | of "
+          "ceiling |\n|---|---|---|---|\n"
+          + "".join(f"| {k} | {ms:.1f} | {r['gflop'][k]:.2f} | "
+                    f"{r['gflop'][k] / ms * 1e3 / ceiling:.0%} |\n"
+                    for k, ms in r["ms"].items()))
 
 
 def xla_flags_section(r: dict) -> str:

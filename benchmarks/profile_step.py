@@ -7,7 +7,9 @@ r"""Where the training step's time goes: each part's forward + backward alone,
 
 The parts run on the shapes of the paper's step (B = 20 episodes of T = 20,
 so 400 images through psi and the generator), jitted, compile excluded,
-median of 5. "The same, XLA's gradient" is XLA's own backward pass of the
+median of 5, with each part's FLOPs (XLA's count, benchmark.flops) and its
+share of a float32 matmul's GFLOP/s measured in the same run. "The same,
+XLA's gradient" is XLA's own backward pass of the
 decoder's 28x28 residual conv, beside the project's, to show why
 gmn_jax.layers computes the weight gradient itself.
 """
@@ -40,7 +42,7 @@ from gmn_jax.train import step as train_step  # noqa: E402
 
 
 def backward(fn, params, x, wrt_input=True):
-  """-> a thunk running jitted fn(params, x) forward and backward, with a
+  """-> (jitted run, its args): fn(params, x) forward and backward, with a
   fixed random output gradient: d/dparams, and d/dx unless x is data. (The
   gradient of a plain sum is a constant that XLA simplifies, flattering the
   timing.)"""
@@ -52,7 +54,7 @@ def backward(fn, params, x, wrt_input=True):
     grads = jax.vjp(fn, params, x)[1](g)
     return grads if wrt_input else grads[0]
 
-  return lambda: run(params, x, g)
+  return run, (params, x, g)
 
 
 def controllers(cfg):
@@ -377,16 +379,23 @@ def main():
       ("    3x3 conv at 28x28", backward(layers.conv, last["block"], h28)),
       ("    the same, XLA's gradient", backward(xla_conv, last["block"], h28)),
   ]
-  rows = {}
-  print(f"| part (B = {b}, T = {t}: {n} images), forward + backward | ms |")
-  print("|---|---|")
-  for name, thunk in parts:
-    rows[name.strip()] = benchmark.timed(thunk, reps=5) * 1000
-    print(f"| {name} | {rows[name.strip()]:.1f} |")
+  ceiling = benchmark.matmul_ceiling(reps=5)
+  rows, gflop = {}, {}
+  print(f"| part (B = {b}, T = {t}: {n} images), forward + backward | ms | "
+        f"GFLOP | of the {ceiling:.0f} GFLOP/s matmul ceiling |")
+  print("|---|---|---|---|")
+  for name, (run, args) in parts:
+    key = name.strip()
+    rows[key] = benchmark.timed(run, *args, reps=5) * 1000
+    gflop[key] = benchmark.flops(run, *args) / 1e9
+    print(f"| {name} | {rows[key]:.1f} | {gflop[key]:.2f} | "
+          f"{gflop[key] / rows[key] * 1e3 / ceiling:.0%} |")
   device = jax.devices()[0]
   path = os.path.join(HERE, "results", f"profile_{benchmark.device_name()}.json")
   benchmark.write_result(path, {"device": device.device_kind,
-                                "jax_version": jax.__version__, "ms": rows})
+                                "jax_version": jax.__version__, "ms": rows,
+                                "gflop": gflop,
+                                "matmul_ceiling_gflops_per_s": ceiling})
   benchmark.write_readme()
   print(f"wrote {path} and benchmarks/README.md")
 
