@@ -34,7 +34,7 @@ class Config:
     and recognition models.
   prior_passes: K of the data-dependent prior's own controller.
   decoder_input: how the generator's first layer reads [z, r, h]. "joint"
-    (the default, what every trained row but gmn_c2 uses): one
+    (the default, what the conditional rows and the VAE use): one
     weight-normalised matrix with one scalar gain and a PReLU, so z shares
     the matrix's norm with the 488 read-out inputs. "split", an ablation: z
     and [r, h] through matrices normalised apart, each with its own gain,
@@ -44,9 +44,10 @@ class Config:
     "plain": one affine map with neither weight normalisation nor the PReLU
     after it, as REFERENCE.md's "affine to 3x3x32" and the authors' public
     code (sbos/gmn, one_shot.py: an He-normal Affine with no activation).
-    Over the whole schedule it is 0.4-1.2 nats better than "joint" at every
-    cell of Table 1 (results/ablations/README.md), and gmn_c2's flagfile
-    uses it; the other rows keep "joint" until they are retrained (the
+    Over the whole schedule it is better than "joint" at every cell of
+    Table 1: gmn_c2 by 0.4-1.2 nats, avg_c1 by ~0.9, avg_c2 by 0.2-0.5
+    (results/ablations/README.md), and those three flagfiles use it; the
+    other rows keep "joint" until they are retrained (the
     default stays, so their params and run configs load unchanged).
   similarity: what the attention's softmax scales by the strength: "dot",
     the dot product of query and key (REFERENCE.md), or "cosine", their
