@@ -13,6 +13,7 @@ gmn_jax.precision, compare against the latter). Then
 benchmarks/README.md is regenerated from every JSON in benchmarks/results/.
 """
 import argparse
+import collections
 import json
 import os
 import resource
@@ -280,10 +281,34 @@ def ops_section(r: dict) -> str:
                     for o in r["top_ops"][:10]))
 
 
+def shapes_section(r: dict) -> str:
+  ceiling = r["matmul_ceiling_gflops_per_s"]
+  by_product = collections.defaultdict(lambda: [0.0, 0.0])
+  for p in r["products"]:
+    by_product[(p["part"], p["product"])][0] += p["gflop"]
+    by_product[(p["part"], p["product"])][1] += p["ms"]
+  return (f"\n## The step's convolutions as ideal matmuls ({r['device']}, "
+          f"commit {r['commit']}; `python benchmarks/profile_step.py "
+          "--shapes`)\n\n"
+          "Each convolution's forward, input-gradient and weight-gradient "
+          "product at B = 20, T = 20, timed alone as one float32 matmul of its "
+          "im2col shape, with no patches built and nothing around it (the "
+          "input gradients of psi's two convolutions of the data included): "
+          "what the convolutions could reach at best. Together "
+          f"{r['bound_gflops_per_s']:.0f} GFLOP/s, "
+          f"**{r['bound_gflops_per_s'] / ceiling:.0%}** of the {ceiling:.0f} "
+          "GFLOP/s ceiling measured in the same run.\n\n"
+          "| part | product | GFLOP | ms | of ceiling |\n|---|---|---|---|---|\n"
+          + "".join(f"| {part} | {product} | {g:.2f} | {ms:.1f} | "
+                    f"{g / ms * 1e3 / ceiling:.0%} |\n"
+                    for (part, product), (g, ms) in by_product.items()))
+
+
 # A results file whose name starts with one of these is a README section of
 # its own, in this order; any other is a row of the device table.
 SECTIONS = {"profile_": profile_section, "trace_": trace_section,
-            "ops_": ops_section, "xla_flags_": xla_flags_section}
+            "ops_": ops_section, "shapes_": shapes_section,
+            "xla_flags_": xla_flags_section}
 
 
 def write_readme():

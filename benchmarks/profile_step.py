@@ -1,9 +1,11 @@
 r"""Where the training step's time goes: each part's forward + backward alone,
-(--trace) the whole step's device kernels, or (--ops) its HLO ops on a CPU.
+(--trace) the whole step's device kernels, (--ops) its HLO ops on a CPU, or
+(--shapes) how fast its convolutions could be as matmuls.
 
   python benchmarks/profile_step.py   # prints a table, writes results/profile_<device>.json
   python benchmarks/profile_step.py --trace  # writes results/trace_<device>.json
   python benchmarks/profile_step.py --ops    # writes results/ops_<device>.json
+  python benchmarks/profile_step.py --shapes # writes results/shapes_<device>.json
 
 The parts run on the shapes of the paper's step (B = 20 episodes of T = 20,
 so 400 images through psi and the generator), jitted, compile excluded,
@@ -316,6 +318,79 @@ def ops_main(steps: int = 5):
   print(f"wrote {path} and benchmarks/README.md")
 
 
+def conv_shapes(batch: int = 20, length: int = 20) -> list:
+  """Every convolution of psi and the generator on a step's B * T images, as
+  {"part", "x", "w", "stride", "padding"} (shapes), recorded while tracing
+  with abstract inputs: nothing runs."""
+  cfg = config_lib.Config()
+  params = jax.eval_shape(lambda: model.init_params(jax.random.key(0), cfg))
+  n, seen, original = batch * length, [], layers._conv
+
+  def record(x, w, stride, padding):
+    seen.append({"part": part, "x": x.shape, "w": w.shape, "stride": stride,
+                 "padding": padding})
+    return original(x, w, stride, padding)
+
+  layers._conv = record
+  try:
+    for part, fn, p, dim in (
+        ("psi", encoder.encode, params["encoder"], 784),
+        ("generator", decoder.decode, params["decoder"],
+         cfg.latent_dim + cfg.readout_dim)):
+      jax.eval_shape(fn, p, jax.ShapeDtypeStruct((n, dim), jnp.float32))
+  finally:
+    layers._conv = original
+  return seen
+
+
+def conv_matmuls(conv: dict) -> dict:
+  """A convolution's forward, input-gradient and weight-gradient products as
+  the matmuls of its im2col form: {name: (m, k, n)} for [m, k] x [k, n]."""
+  n_img, h = conv["x"][0], conv["x"][1] + sum(conv["padding"][0])
+  k, _, c_in, c_out = conv["w"]
+  rows = n_img * ((h - k) // conv["stride"] + 1) ** 2
+  taps = k * k * c_in
+  return {"forward": (rows, taps, c_out), "input gradient": (rows, c_out, taps),
+          "weight gradient": (taps, rows, c_out)}
+
+
+def matmul_bound(timed_rows: list) -> float:
+  """[(flops, seconds)] -> their GFLOP/s together: the FLOPs over the time
+  all of them take one after the other."""
+  return sum(f for f, _ in timed_rows) / sum(s for _, s in timed_rows) / 1e9
+
+
+def shapes_main(reps: int = 5):
+  """The B = 20 step's convolutions, each product timed alone as one float32
+  matmul of its im2col shape (no patches built, nothing around it): an upper
+  bound on the share of the matmul ceiling the convolutions could reach."""
+  ceiling = benchmark.matmul_ceiling(reps=reps)
+  f = jax.jit(lambda a, b: jnp.dot(a, b, precision="highest"))
+  seconds, rows = {}, []
+  for conv in conv_shapes():
+    for product, (m, k, n) in conv_matmuls(conv).items():
+      if (m, k, n) not in seconds:
+        a = jnp.ones((m, k), jnp.float32)
+        seconds[m, k, n] = benchmark.timed(f, a, jnp.ones((k, n)), reps=reps)
+      rows.append({"part": conv["part"], "w": list(conv["w"]),
+                   "stride": conv["stride"], "product": product,
+                   "shape": [m, k, n], "gflop": 2 * m * k * n / 1e9,
+                   "ms": seconds[m, k, n] * 1e3})
+  bound = matmul_bound([(r["gflop"] * 1e9, r["ms"] / 1e3) for r in rows])
+  for r in rows:
+    print(f"{r['part']:9s} w {r['w']} s{r['stride']} {r['product']:15s} "
+          f"{r['shape']} {r['ms']:6.2f} ms {r['gflop'] / r['ms'] * 1e3 / ceiling:4.0%}")
+  print(f"all: {bound:.0f} GFLOP/s = {bound / ceiling:.0%} of the "
+        f"{ceiling:.0f} GFLOP/s ceiling")
+  path = os.path.join(HERE, "results", f"shapes_{benchmark.device_name()}.json")
+  benchmark.write_result(path, {"device": jax.devices()[0].device_kind,
+                                "jax_version": jax.__version__,
+                                "matmul_ceiling_gflops_per_s": ceiling,
+                                "bound_gflops_per_s": bound, "products": rows})
+  benchmark.write_readme()
+  print(f"wrote {path} and benchmarks/README.md")
+
+
 def trace_main(copy_to: str = None, blocks: int = None):
   result = trace_train_step(blocks=blocks)
   if copy_to:
@@ -344,6 +419,8 @@ def main():
                  "trace (open it in ui.perfetto.dev) into this folder")
   p.add_argument("--blocks", type=int, help="with --trace: interleaved "
                  "blocks of 10 steps per variant (default 20; 4 on a CPU)")
+  p.add_argument("--shapes", action="store_true", help="the step's "
+                 "convolutions timed as matmuls of their im2col shapes")
   p.add_argument("--ops", action="store_true", help="the whole step's HLO "
                  "ops by time, on a CPU")
   args = p.parse_args()
@@ -352,6 +429,8 @@ def main():
   host_memory.restart_with_huge_pages()  # as train.py runs
   if args.ops:
     return ops_main()
+  if args.shapes:
+    return shapes_main()
   if args.trace:
     return trace_main(args.trace_copy, args.blocks)
   cfg = config_lib.Config()

@@ -114,3 +114,19 @@ def test_op_summary_of_a_small_cpu_trace(tmp_path):
   first = s["top_ops"][0]
   assert (first["name"], first["per_step"], first["shape"]) == (
       "copy_bitcast_fusion.4", 1.0, "f32[20,144]{1,0}")
+
+
+def test_every_convolution_of_the_step_as_im2col_matmuls():
+  convs = profile_step.conv_shapes(batch=2, length=3)
+  # psi and the generator: 3 residual sections of 3 convolutions, and the
+  # generator's 1x1 logits.
+  assert [c["part"] for c in convs] == ["psi"] * 9 + ["generator"] * 10
+  first = profile_step.conv_matmuls(convs[0])  # psi: 4x4, stride 2, 28 -> 13
+  assert first["forward"] == (6 * 13 * 13, 16, 16)
+  assert first["weight gradient"] == (16, 6 * 13 * 13, 16)
+  # The generator's 13 -> 28 transposed conv: a 2x2 conv of the padded
+  # 15x15 input to 4 output phases of 16 channels.
+  last_up = [c for c in convs if c["w"][:3] == (2, 2, 16)][-1]
+  assert profile_step.conv_matmuls(last_up)["input gradient"] == (
+      6 * 14 * 14, 64, 64)
+  assert profile_step.matmul_bound([(4e9, 1.0), (2e9, 2.0)]) == 2.0
