@@ -345,13 +345,19 @@ def conv_shapes(batch: int = 20, length: int = 20) -> list:
 
 def conv_matmuls(conv: dict) -> dict:
   """A convolution's forward, input-gradient and weight-gradient products as
-  the matmuls of its im2col form: {name: (m, k, n)} for [m, k] x [k, n]."""
+  the matmuls of their im2col forms: {name: (m, k, n)} for [m, k] x [k, n].
+  The input gradient is a convolution of the output gradient with the flipped
+  kernel, as XLA computes it: s^2 rows per output pixel (the input pixels of
+  a SAME convolution), each reading the ceil(k / s)^2 taps of the output
+  gradient that reach it (for s = 1 the forward's FLOPs; more where the
+  stride does not divide the kernel)."""
   n_img, h = conv["x"][0], conv["x"][1] + sum(conv["padding"][0])
   k, _, c_in, c_out = conv["w"]
-  rows = n_img * ((h - k) // conv["stride"] + 1) ** 2
-  taps = k * k * c_in
-  return {"forward": (rows, taps, c_out), "input gradient": (rows, c_out, taps),
-          "weight gradient": (taps, rows, c_out)}
+  s = conv["stride"]
+  rows = n_img * ((h - k) // s + 1) ** 2
+  return {"forward": (rows, k * k * c_in, c_out),
+          "input gradient": (rows * s * s, (-(-k // s)) ** 2 * c_out, c_in),
+          "weight gradient": (k * k * c_in, rows, c_out)}
 
 
 def matmul_bound(timed_rows: list) -> float:
@@ -362,19 +368,22 @@ def matmul_bound(timed_rows: list) -> float:
 
 def shapes_main(reps: int = 5):
   """The B = 20 step's convolutions, each product timed alone as one float32
-  matmul of its im2col shape (no patches built, nothing around it): an upper
-  bound on the share of the matmul ceiling the convolutions could reach."""
+  matmul of its im2col shape (no patches built, nothing around it) and
+  credited with the forward's FLOPs: an upper bound on the share of the
+  matmul ceiling the convolutions could reach."""
   ceiling = benchmark.matmul_ceiling(reps=reps)
   f = jax.jit(lambda a, b: jnp.dot(a, b, precision="highest"))
   seconds, rows = {}, []
   for conv in conv_shapes():
-    for product, (m, k, n) in conv_matmuls(conv).items():
+    products = conv_matmuls(conv)
+    useful = 2 * np.prod(products["forward"])  # each product's, as XLA counts
+    for product, (m, k, n) in products.items():
       if (m, k, n) not in seconds:
         a = jnp.ones((m, k), jnp.float32)
         seconds[m, k, n] = benchmark.timed(f, a, jnp.ones((k, n)), reps=reps)
       rows.append({"part": conv["part"], "w": list(conv["w"]),
                    "stride": conv["stride"], "product": product,
-                   "shape": [m, k, n], "gflop": 2 * m * k * n / 1e9,
+                   "shape": [m, k, n], "gflop": useful / 1e9,
                    "ms": seconds[m, k, n] * 1e3})
   bound = matmul_bound([(r["gflop"] * 1e9, r["ms"] / 1e3) for r in rows])
   for r in rows:

@@ -124,9 +124,12 @@ def test_every_convolution_of_the_step_as_im2col_matmuls():
   first = profile_step.conv_matmuls(convs[0])  # psi: 4x4, stride 2, 28 -> 13
   assert first["forward"] == (6 * 13 * 13, 16, 16)
   assert first["weight gradient"] == (16, 6 * 13 * 13, 16)
+  # its input gradient: per input pixel (4 per output pixel), 2 x 2 taps of
+  # the 16-channel output gradient, back to 1 channel
+  assert first["input gradient"] == (6 * 13 * 13 * 4, 64, 1)
   # The generator's 13 -> 28 transposed conv: a 2x2 conv of the padded
   # 15x15 input to 4 output phases of 16 channels.
   last_up = [c for c in convs if c["w"][:3] == (2, 2, 16)][-1]
   assert profile_step.conv_matmuls(last_up)["input gradient"] == (
-      6 * 14 * 14, 64, 64)
+      6 * 14 * 14, 256, 16)
   assert profile_step.matmul_bound([(4e9, 1.0), (2e9, 2.0)]) == 2.0
