@@ -16,12 +16,13 @@
 #               and 1000 on the same episodes pair the estimators).
 #   eval:NAME@SxN  the same on N episodes per C_test (overrides $EVAL_EPISODES).
 #   trace       benchmarks/profile_step.py --trace (the train step's kernels).
+#   shapes      benchmarks/profile_step.py --shapes (its convolutions as matmuls).
 #   bench       benchmarks/benchmark.py --quick.
 # RUNS/data/omniglot28 holds the data arrays. SECONDS is this call's budget: keep
 # it ~20 s under the call's timeout. What comes back in OUT (at most 8 files):
 # NAME.tar.part_* per run (its metrics, provenance, this call's logs and
 # evaluation, and its latest checkpoint where it trained; parts under 16 MiB),
-# and the trace's and benchmark's files. Unpack them with
+# and the trace's, shapes' and benchmark's files. Unpack them with
 # benchmarks/accelerator_unpack.sh before the next call. Set GMN_JAX_COMMIT
 # to the commit sent: the copy's .git may lag the tree.
 set -u
@@ -81,7 +82,12 @@ for task in "$@"; do
       echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 20 "$OUT/benchmark.log"
       find benchmarks/results -name '*.json' -newer /tmp/bench_start \
           | xargs -r cp -t "$OUT/" ;;
-    *) echo "$task: unknown task (train:NAME, eval:NAME, trace, bench)" ;;
+    shapes)
+      timeout -k 5 "$budget" $PY benchmarks/profile_step.py --shapes \
+          > "$OUT/shapes.log" 2>&1
+      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 2 "$OUT/shapes.log"
+      cp benchmarks/results/shapes_*.json "$OUT/" 2> /dev/null ;;
+    *) echo "$task: unknown task (train:NAME, eval:NAME, trace, shapes, bench)" ;;
   esac
 done
 
