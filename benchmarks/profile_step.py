@@ -11,9 +11,9 @@ The parts run on the shapes of the paper's step (B = 20 episodes of T = 20,
 so 400 images through psi and the generator), jitted, compile excluded,
 median of 5, with each part's FLOPs (XLA's count, benchmark.flops) and its
 share of a float32 matmul's GFLOP/s measured in the same run. "The same,
-XLA's gradient" is XLA's own backward pass of the
-decoder's 28x28 residual conv, beside the project's, to show why
-gmn_jax.layers computes the weight gradient itself.
+XLA's gradient" is XLA's own backward pass of the decoder's 28x28 residual
+conv, beside the project's, to show why gmn_jax.layers computes the weight
+gradient itself.
 """
 import argparse
 import collections
