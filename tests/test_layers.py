@@ -30,6 +30,13 @@ def grads(fn, p, x):
   return jax.jit(jax.grad(loss, argnums=(0, 1)))(p, x)
 
 
+@pytest.fixture(autouse=True)
+def chunked_at_every_size(monkeypatch):
+  """The chunked weight gradient, whatever the input's size (the model keeps
+  it for inputs of layers.CHUNKED_MIN_SIZE or more): small shapes test it."""
+  monkeypatch.setattr(layers, "CHUNKED_MIN_SIZE", 0)
+
+
 def assert_trees_close(a, b):
   jax.tree.map(lambda u, v: np.testing.assert_allclose(u, v, rtol=2e-4,
                                                        atol=2e-4), a, b)
@@ -176,3 +183,17 @@ def test_ablated_decoder_inputs_train(episode, decoder_input, blocks):
   for block in blocks:
     kernel = grads["decoder"][block]
     assert float(jnp.abs(kernel.get("v", kernel.get("w"))).max()) > 0
+
+
+def test_only_inputs_of_the_minimum_size_loop(monkeypatch):
+  """Below layers.CHUNKED_MIN_SIZE the weight gradient is XLA's own (no loop);
+  from it on, the chunked loop's; the gradients agree either way."""
+  monkeypatch.setattr(layers, "CHUNKED_MIN_SIZE", 13)
+  p = layers.init_conv(jax.random.key(0), 3, 4, 4)
+  for size, loops in ((6, False), (13, True)):
+    x = jax.random.normal(jax.random.key(size), (3, size, size, 4))
+    ours = lambda p, x: layers.conv(p, x, 1, "SAME")
+    jaxpr = str(jax.make_jaxpr(jax.grad(lambda p: jnp.sum(ours(p, x) ** 2)))(p))
+    assert ("scan[" in jaxpr) == loops
+    assert_trees_close(grads(ours, p, x), grads(
+        lambda p, x: xla_conv(p, x, 1, "SAME"), p, x))
