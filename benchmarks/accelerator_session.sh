@@ -70,11 +70,13 @@ for task in "$@"; do
       echo "$task: rc=$? $(( $(date +%s) - start )) s"
       grep -E "^\| $name |Error" "$RUNS/$name/$eval.log" | tail -n 3
       names+=("$name") ;;
-    trace)
-      timeout -k 5 "$budget" $PY benchmarks/profile_step.py --trace \
-          --trace_copy="$OUT" > "$OUT/trace.log" 2>&1
-      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 8 "$OUT/trace.log"
-      cp benchmarks/results/trace_*.json "$OUT/" 2> /dev/null ;;
+    trace|shapes)
+      extra=()
+      [[ $task == trace ]] && extra=(--trace_copy="$OUT")
+      timeout -k 5 "$budget" $PY benchmarks/profile_step.py --"$task" \
+          "${extra[@]}" > "$OUT/$task.log" 2>&1
+      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 8 "$OUT/$task.log"
+      cp benchmarks/results/"$task"_*.json "$OUT/" 2> /dev/null ;;
     bench)
       touch /tmp/bench_start
       timeout -k 5 "$budget" $PY benchmarks/benchmark.py --quick \
@@ -82,11 +84,6 @@ for task in "$@"; do
       echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 20 "$OUT/benchmark.log"
       find benchmarks/results -name '*.json' -newer /tmp/bench_start \
           | xargs -r cp -t "$OUT/" ;;
-    shapes)
-      timeout -k 5 "$budget" $PY benchmarks/profile_step.py --shapes \
-          > "$OUT/shapes.log" 2>&1
-      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 2 "$OUT/shapes.log"
-      cp benchmarks/results/shapes_*.json "$OUT/" 2> /dev/null ;;
     *) echo "$task: unknown task (train:NAME, eval:NAME, trace, shapes, bench)" ;;
   esac
 done
