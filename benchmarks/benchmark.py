@@ -35,14 +35,25 @@ from gmn_jax.train import step as train_step  # noqa: E402
 from gmn_jax.train.loop import git_commit  # noqa: E402
 
 
-def timed(fn, *args, reps):
-  """Median seconds of fn(*args) after one warm-up (compile) call."""
+def timed(fn, *args, reps, min_rep_s=0.0):
+  """Median seconds of one fn(*args) call after one warm-up (compile) call.
+
+  With min_rep_s, each repetition dispatches as many calls back to back as
+  take min_rep_s (by one call timed after the warm-up, at most 1000) and
+  waits once: a GPU's wait per call (~0.08 ms on an H100) would otherwise hide
+  any kernel shorter than it.
+  """
   jax.block_until_ready(fn(*args))
+  calls = 1
+  if min_rep_s:
+    t = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    calls = int(min(1000, max(1, min_rep_s // (time.perf_counter() - t))))
   times = []
   for _ in range(reps):
     t = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    times.append(time.perf_counter() - t)
+    jax.block_until_ready([fn(*args) for _ in range(calls)])
+    times.append((time.perf_counter() - t) / calls)
   return float(np.median(times))
 
 

@@ -368,9 +368,10 @@ def matmul_bound(timed_rows: list) -> float:
 
 def shapes_main(reps: int = 5):
   """The B = 20 step's convolutions, each product timed alone as one float32
-  matmul of its im2col shape (no patches built, nothing around it) and
-  credited with the forward's FLOPs: an upper bound on the share of the
-  matmul ceiling the convolutions could reach."""
+  matmul of its im2col shape (no patches built, nothing around it; calls
+  back to back, so that a GPU's wait per call does not count) and credited
+  with the forward's FLOPs: an upper bound on the share of the matmul
+  ceiling the convolutions could reach."""
   ceiling = benchmark.matmul_ceiling(reps=reps)
   f = jax.jit(lambda a, b: jnp.dot(a, b, precision="highest"))
   seconds, rows = {}, []
@@ -380,7 +381,8 @@ def shapes_main(reps: int = 5):
     for product, (m, k, n) in products.items():
       if (m, k, n) not in seconds:
         a = jnp.ones((m, k), jnp.float32)
-        seconds[m, k, n] = benchmark.timed(f, a, jnp.ones((k, n)), reps=reps)
+        seconds[m, k, n] = benchmark.timed(f, a, jnp.ones((k, n)), reps=reps,
+                                            min_rep_s=0.02)
       rows.append({"part": conv["part"], "w": list(conv["w"]),
                    "stride": conv["stride"], "product": product,
                    "shape": [m, k, n], "gflop": useful / 1e9,

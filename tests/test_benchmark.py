@@ -57,3 +57,21 @@ def test_a_runs_uncounted_evaluation_flops_are_counted_later(tmp_path):
   assert out["eval_gflops_per_s"] == pytest.approx(14.0)  # the S = 1000 row
   assert out["flops_counted_later"]["rows"] == ["eval S = 10 float32"]
   assert out["flops_counted_later"]["jax_version"] == jax.__version__
+
+
+def test_short_calls_are_timed_back_to_back():
+  # A call far shorter than min_rep_s is repeated within each repetition and
+  # its time divided out; without min_rep_s each repetition is one call.
+  calls = []
+
+  def fn(x):
+    calls.append(1)
+    return x + 1
+
+  x = jnp.zeros(3)
+  per_call = benchmark.timed(fn, x, reps=3, min_rep_s=0.01)
+  assert len(calls) > 2 + 3 * 10  # warm-up, sizing call, 3 reps of many
+  assert per_call < 0.01 / 10
+  calls.clear()
+  benchmark.timed(fn, x, reps=3)
+  assert len(calls) == 1 + 3
