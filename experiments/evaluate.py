@@ -56,7 +56,7 @@ SAVE_NLLS = flags.DEFINE_bool(
 # table takes these from the saved evaluation.
 PROTOCOL = ("num_episodes", "num_samples", "seed", "split", "c_test")
 COMPUTED = ("commit", "device", "matmul_dtype", "nll_wall_s", "total_wall_s",
-            "date")
+            "wall_s_c_test", "date")
 
 
 def saved_nlls(config, steps) -> tuple:
@@ -81,7 +81,9 @@ def saved_nlls(config, steps) -> tuple:
           f"--c_test={','.join(C_TEST.value)}, but {NLLS_FROM.value} "
           f"evaluated c_test={sorted(nlls)}: choose among those, or evaluate "
           "anew without --nlls_from.")
-    record = {**record, "c_test": wanted}
+    # The saved wall times are for every C_test it evaluated.
+    record = {**record, "c_test": wanted,
+              "wall_s_c_test": record.get("wall_s_c_test", record["c_test"])}
     nlls = {c: nlls[c] for c in wanted}
   return record, nlls
 
@@ -143,7 +145,7 @@ def main(argv):
             "total_wall_s": round(time.time() - t0, 1),
             "date": time.strftime("%Y-%m-%d")}
   if saved:  # the NLLs' own record, and who tabulated them here
-    record.update({k: saved.get(k) for k in COMPUTED})
+    record.update({k: saved[k] for k in COMPUTED if k in saved})
     record["nlls_from"] = {"folder": NLLS_FROM.value, "model": saved.get("model"),
                            "source": saved.get("source"), **here,
                            "date": time.strftime("%Y-%m-%d")}

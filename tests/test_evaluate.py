@@ -77,7 +77,10 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
           for r in table1.read_csv(picked / "table1.csv")] == \
       [(r["c_test"], r["t"], r["nll"], r["paper"]) for r in rows
        if r["c_test"] == "4"]
-  assert json.loads((picked / "provenance.json").read_text())["c_test"] == [4]
+  picked_record = json.loads((picked / "provenance.json").read_text())
+  assert picked_record["c_test"] == [4]
+  # its wall times are the saved evaluation's, which covered both C_tests
+  assert picked_record["wall_s_c_test"] == [1, 4]
   assert not (picked / "nlls_c1.npy").exists()
   again = table1.read_csv(renamed / "table1.csv")
   assert [(r["c_test"], r["t"], r["nll"]) for r in again] == \
@@ -87,6 +90,7 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   first = json.loads((out / "provenance.json").read_text())
   record = json.loads((renamed / "provenance.json").read_text())
   assert record["nlls_from"]["model"] == "gmn_c2"
+  assert "wall_s_c_test" not in record  # all of them: nothing to say
   assert {k: record[k] for k in ("num_episodes", "nll_wall_s", "date")} == \
       {k: first[k] for k in ("num_episodes", "nll_wall_s", "date")}
   assert "3 test episodes per C_test" in (renamed / "table1.md").read_text()
