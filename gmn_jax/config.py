@@ -45,10 +45,11 @@ class Config:
     after it, as REFERENCE.md's "affine to 3x3x32" and the authors' public
     code (sbos/gmn, one_shot.py: an He-normal Affine with no activation).
     Over the whole schedule it is better than "joint" at every cell of
-    Table 1: gmn_c2 by 0.4-1.2 nats, avg_c1 by ~0.9, avg_c2 by 0.2-0.5
-    (results/ablations/README.md), and those three flagfiles use it; the
-    other rows keep "joint" until they are retrained (the
-    default stays, so their params and run configs load unchanged).
+    Table 1: gmn_c2 by 0.4-1.2 nats, avg_c1 by ~0.9, avg_c2 by 0.2-0.5,
+    avg_c2_conditional by 0.5-0.6 (results/ablations/README.md), and those
+    four flagfiles use it; the other rows keep "joint" until they are
+    retrained (the default stays, so their params and run configs load
+    unchanged).
   similarity: what the attention's softmax scales by the strength: "dot",
     the dot product of query and key (REFERENCE.md), or "cosine", their
     cosine (the authors' public code, sbos/gmn scg/recurrent.py Attention,
