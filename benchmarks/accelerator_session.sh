@@ -17,12 +17,13 @@
 #   eval:NAME@SxN  the same on N episodes per C_test (overrides $EVAL_EPISODES).
 #   trace       benchmarks/profile_step.py --trace (the train step's kernels).
 #   shapes      benchmarks/profile_step.py --shapes (its convolutions as matmuls).
+#   xla_flags   benchmarks/xla_flags.py --rounds=1 (XLA's flag sets for the device).
 #   bench       benchmarks/benchmark.py --quick.
 # RUNS/data/omniglot28 holds the data arrays. SECONDS is this call's budget: keep
 # it ~20 s under the call's timeout. What comes back in OUT (at most 8 files):
 # NAME.tar.part_* per run (its metrics, provenance, this call's logs and
 # evaluation, and its latest checkpoint where it trained; parts under 16 MiB),
-# and the trace's, shapes' and benchmark's files. Unpack them with
+# and the JSON files that trace, shapes, xla_flags and bench wrote. Unpack them with
 # benchmarks/accelerator_unpack.sh before the next call. Set GMN_JAX_COMMIT
 # to the commit sent: the copy's .git may lag the tree.
 set -u
@@ -70,21 +71,17 @@ for task in "$@"; do
       echo "$task: rc=$? $(( $(date +%s) - start )) s"
       grep -E "^\| $name |Error" "$RUNS/$name/$eval.log" | tail -n 3
       names+=("$name") ;;
-    trace|shapes)
-      extra=()
-      [[ $task == trace ]] && extra=(--trace_copy="$OUT")
-      timeout -k 5 "$budget" $PY benchmarks/profile_step.py --"$task" \
-          "${extra[@]}" > "$OUT/$task.log" 2>&1
-      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 8 "$OUT/$task.log"
-      cp benchmarks/results/"$task"_*.json "$OUT/" 2> /dev/null ;;
-    bench)
-      touch /tmp/bench_start
-      timeout -k 5 "$budget" $PY benchmarks/benchmark.py --quick \
-          > "$OUT/benchmark.log" 2>&1
-      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 20 "$OUT/benchmark.log"
-      find benchmarks/results -name '*.json' -newer /tmp/bench_start \
+    trace|shapes|xla_flags|bench)
+      run=(benchmarks/profile_step.py --"$task") made="${task}_*.json"
+      [[ $task == trace ]] && run+=(--trace_copy="$OUT")
+      [[ $task == xla_flags ]] && run=(benchmarks/xla_flags.py --rounds=1)
+      [[ $task == bench ]] && run=(benchmarks/benchmark.py --quick) made='*.json'
+      touch /tmp/task_start
+      timeout -k 5 "$budget" $PY "${run[@]}" > "$OUT/$task.log" 2>&1
+      echo "$task: rc=$? $(( $(date +%s) - start )) s"; tail -n 20 "$OUT/$task.log"
+      find benchmarks/results -name "$made" -newer /tmp/task_start \
           | xargs -r cp -t "$OUT/" ;;
-    *) echo "$task: unknown task (train:NAME, eval:NAME, trace, shapes, bench)" ;;
+    *) echo "$task: unknown task (train:NAME, eval:NAME, trace, shapes, xla_flags, bench)" ;;
   esac
 done
 

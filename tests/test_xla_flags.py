@@ -35,3 +35,20 @@ def test_results_record_the_commit_read_before_the_file_is_truncated(
   benchmark.write_result(str(path), {"ms": 2.0})
   assert seen == ['{"old": 1}']
   assert json.loads(path.read_text()) == {"ms": 2.0, "commit": "abc1234"}
+
+
+def test_every_gpu_flag_set_is_known_to_this_jaxlib():
+  # A lease has minutes: a flag XLA does not know (it aborts at start-up)
+  # must fail here first. XLA parses every backend's flags on any backend.
+  import subprocess
+  sets = xla_flags.settings(gpu=True)
+  assert sets[0][1] == "" and all(not env for _, _, env, _ in sets)
+  for _, flags, _, _ in sets[1:]:
+    out = subprocess.run(
+        [sys.executable, "-c", "import jax; jax.numpy.ones(1).block_until_ready()"],
+        env={**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"},
+        capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, (flags, out.stderr[-300:])
+  # On a CPU the host's malloc is one more setting.
+  assert len(xla_flags.settings(gpu=False)) == (
+      len(xla_flags.XLA_FLAG_SETS) + len(xla_flags.HOST_SETTINGS))
