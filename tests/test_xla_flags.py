@@ -1,5 +1,6 @@
 """benchmarks/xla_flags.py: each flag set against the default of its round."""
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -40,7 +41,6 @@ def test_results_record_the_commit_read_before_the_file_is_truncated(
 def test_every_gpu_flag_set_is_known_to_this_jaxlib():
   # A lease has minutes: a flag XLA does not know (it aborts at start-up)
   # must fail here first. XLA parses every backend's flags on any backend.
-  import subprocess
   sets = xla_flags.settings(gpu=True)
   assert sets[0][1] == "" and all(not env for _, _, env, _ in sets)
   for _, flags, _, _ in sets[1:]:
