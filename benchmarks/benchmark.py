@@ -203,6 +203,11 @@ def _share(part, whole):
   return None if part is None else part / whole
 
 
+def ceiling_share(gflop: float, ms: float, ceiling: float) -> float:
+  """The share of a ceiling (GFLOP/s) that `gflop` done in `ms` reaches."""
+  return gflop / ms * 1e3 / ceiling
+
+
 def trace_section(r: dict) -> str:
   """README text of a `profile_step.py --trace` result."""
   traced = r["traced"]
@@ -254,7 +259,7 @@ def profile_section(r: dict) -> str:
           "| part, forward + backward at B = 20, T = 20 | ms | GFLOP | of "
           "ceiling |\n|---|---|---|---|\n"
           + "".join(f"| {k} | {ms:.1f} | {r['gflop'][k]:.2f} | "
-                    f"{r['gflop'][k] / ms * 1e3 / ceiling:.0%} |\n"
+                    f"{ceiling_share(r['gflop'][k], ms, ceiling):.0%} |\n"
                     for k, ms in r["ms"].items()))
 
 
@@ -314,7 +319,7 @@ def shapes_section(r: dict) -> str:
           "GFLOP/s ceiling measured in the same run.\n\n"
           "| part | product | GFLOP | ms | of ceiling |\n|---|---|---|---|---|\n"
           + "".join(f"| {part} | {product} | {g:.2f} | {ms:.1f} | "
-                    f"{g / ms * 1e3 / ceiling:.0%} |\n"
+                    f"{ceiling_share(g, ms, ceiling):.0%} |\n"
                     for (part, product), (g, ms) in by_product.items()))
 
 

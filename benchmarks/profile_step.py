@@ -390,7 +390,8 @@ def shapes_main(reps: int = 5):
   bound = matmul_bound([(r["gflop"] * 1e9, r["ms"] / 1e3) for r in rows])
   for r in rows:
     print(f"{r['part']:9s} w {r['w']} s{r['stride']} {r['product']:15s} "
-          f"{r['shape']} {r['ms']:6.2f} ms {r['gflop'] / r['ms'] * 1e3 / ceiling:4.0%}")
+          f"{r['shape']} {r['ms']:6.2f} ms "
+          f"{benchmark.ceiling_share(r['gflop'], r['ms'], ceiling):4.0%}")
   print(f"all: {bound:.0f} GFLOP/s = {bound / ceiling:.0%} of the "
         f"{ceiling:.0f} GFLOP/s ceiling")
   path = os.path.join(HERE, "results", f"shapes_{benchmark.device_name()}.json")
@@ -479,7 +480,7 @@ def main():
     rows[key] = benchmark.timed(run, *args, reps=5) * 1000
     gflop[key] = benchmark.flops(run, *args) / 1e9
     print(f"| {name} | {rows[key]:.1f} | {gflop[key]:.2f} | "
-          f"{gflop[key] / rows[key] * 1e3 / ceiling:.0%} |")
+          f"{benchmark.ceiling_share(gflop[key], rows[key], ceiling):.0%} |")
   device = jax.devices()[0]
   path = os.path.join(HERE, "results", f"profile_{benchmark.device_name()}.json")
   benchmark.write_result(path, {"device": device.device_kind,
