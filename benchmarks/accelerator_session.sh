@@ -17,7 +17,8 @@
 #   eval:NAME@SxN  the same on N episodes per C_test (overrides $EVAL_EPISODES).
 #   trace       benchmarks/profile_step.py --trace (the train step's kernels).
 #   shapes      benchmarks/profile_step.py --shapes (its convolutions as matmuls).
-#   xla_flags   benchmarks/xla_flags.py --rounds=1 (XLA's flag sets for the device).
+#   xla_flags   benchmarks/xla_flags.py --rounds=1 (XLA's flag sets for the device;
+#               $XLA_FLAG_SETS picks some, as its --sets: ~60 s each on a GPU).
 #   bench       benchmarks/benchmark.py --quick.
 # RUNS/data/omniglot28 holds the data arrays. SECONDS is this call's budget: keep
 # it ~20 s under the call's timeout. What comes back in OUT (at most 8 files):
@@ -74,7 +75,8 @@ for task in "$@"; do
     trace|shapes|xla_flags|bench)
       run=(benchmarks/profile_step.py --"$task") made="${task}_*.json"
       [[ $task == trace ]] && run+=(--trace_copy="$OUT")
-      [[ $task == xla_flags ]] && run=(benchmarks/xla_flags.py --rounds=1)
+      [[ $task == xla_flags ]] && run=(benchmarks/xla_flags.py --rounds=1
+          ${XLA_FLAG_SETS:+--sets=$XLA_FLAG_SETS})
       [[ $task == bench ]] && run=(benchmarks/benchmark.py --quick) made='*.json'
       touch /tmp/task_start
       timeout -k 5 "$budget" $PY "${run[@]}" > "$OUT/$task.log" 2>&1

@@ -366,23 +366,43 @@ def matmul_bound(timed_rows: list) -> float:
   return sum(f for f, _ in timed_rows) / sum(s for _, s in timed_rows) / 1e9
 
 
+def product_copies(m: int, k: int, n: int, copies: int = 32,
+                   max_bytes: int = 2**30) -> tuple:
+  """(fn, a, b): fn(a, b) computes `copies` float32 [m, k] x [k, n]
+  products in one jitted call (fewer where their operands and results would
+  pass max_bytes). Every copy has its own operands, so that XLA's dot merger
+  (on GPUs) cannot turn them into one wider product."""
+  copies = int(max(1, min(copies, max_bytes // (4 * (m * k + k * n + m * n)))))
+  fn = jax.jit(lambda a, b: [jnp.dot(x, y, precision="highest")
+                             for x, y in zip(a, b)])
+  a = [jnp.full((m, k), 1.0 + i, jnp.float32) for i in range(copies)]
+  b = [jnp.ones((k, n), jnp.float32) for _ in range(copies)]
+  return fn, a, b
+
+
+def product_seconds(m: int, k: int, n: int, reps: int) -> float:
+  """Seconds of one float32 [m, k] x [k, n] product, timed as product_copies'
+  call, its calls back to back. A GPU takes ~0.05 ms to dispatch a call
+  (H100, session 21), longer than most of these kernels: one product per
+  call timed the dispatch instead."""
+  fn, a, b = product_copies(m, k, n)
+  return benchmark.timed(fn, a, b, reps=reps, min_rep_s=0.02) / len(a)
+
+
 def shapes_main(reps: int = 5):
   """The B = 20 step's convolutions, each product timed alone as one float32
-  matmul of its im2col shape (no patches built, nothing around it; calls
-  back to back, so that a GPU's wait per call does not count) and credited
-  with the forward's FLOPs: an upper bound on the share of the matmul
-  ceiling the convolutions could reach."""
+  matmul of its im2col shape (no patches built, nothing around it; no
+  dispatch per product, product_seconds) and credited with the forward's
+  FLOPs: an upper bound on the share of the matmul ceiling the convolutions
+  could reach."""
   ceiling = benchmark.matmul_ceiling(reps=reps)
-  f = jax.jit(lambda a, b: jnp.dot(a, b, precision="highest"))
   seconds, rows = {}, []
   for conv in conv_shapes():
     products = conv_matmuls(conv)
     useful = 2 * np.prod(products["forward"])  # each product's, as XLA counts
     for product, (m, k, n) in products.items():
       if (m, k, n) not in seconds:
-        a = jnp.ones((m, k), jnp.float32)
-        seconds[m, k, n] = benchmark.timed(f, a, jnp.ones((k, n)), reps=reps,
-                                            min_rep_s=0.02)
+        seconds[m, k, n] = product_seconds(m, k, n, reps)
       rows.append({"part": conv["part"], "w": list(conv["w"]),
                    "stride": conv["stride"], "product": product,
                    "shape": [m, k, n], "gflop": useful / 1e9,

@@ -7,6 +7,7 @@ transparent huge pages for malloc (gmn_jax.host_memory).
 
   python benchmarks/xla_flags.py            # writes results/xla_flags_<device>.json
   python benchmarks/xla_flags.py --rounds=1
+  python benchmarks/xla_flags.py --sets=4,5   # the default and sets 4 and 5
 
 The step is the paper's (B = 20, T = 20, K = 4), pipelined as training runs
 it: the median over blocks of steps (5 on a CPU, 50 on a GPU), after a
@@ -116,9 +117,9 @@ def measure(flags: str, env: dict, blocks: int, steps: int) -> dict:
 def ratios_to_default(ms: dict) -> dict:
   """{setting: [ms per round]} -> {setting: median over rounds of its time /
   the default's (the first setting) in the same round}; a failed run (nan)
-  gives nan."""
+  gives nan. A setting may lack the last round (measured so far)."""
   base = np.array(next(iter(ms.values())))
-  return {name: float(np.median(np.array(times) / base))
+  return {name: float(np.median(np.array(times) / base[:len(times)]))
           for name, times in ms.items()}
 
 
@@ -127,6 +128,9 @@ def main():
   p.add_argument("--rounds", type=int, default=2)
   p.add_argument("--blocks", type=int, default=4)
   p.add_argument("--steps", type=int, default=None)
+  p.add_argument("--sets", type=lambda v: [int(i) for i in v.split(",")],
+                 help="which settings, by their index in the device's list "
+                 "(0, the default, always runs first); default all")
   p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
   args = p.parse_args()
   # Decided without importing jax here: the children need the GPU's memory.
@@ -137,35 +141,55 @@ def main():
   sys.path.insert(0, HERE)
   import benchmark
 
-  setting_list = settings(gpu)
-  ms = {name: [] for name, *_ in setting_list}
-  info = {}
+  setting_list = chosen(settings(gpu), args.sets)
+  ms, info = {}, {}
+  path = os.path.join(HERE, "results",
+                      f"xla_flags_{benchmark.device_name()}.json")
   for r in range(args.rounds):
     for name, flags, env, _ in setting_list:
       result = measure(flags, env, args.blocks, steps)
-      ms[name].append(result.get("ms_per_step", float("nan")))
+      ms.setdefault(name, []).append(result.get("ms_per_step", float("nan")))
       info.setdefault(name, result)
       print(f"round {r}: {name}: "
             f"{result.get('ms_per_step', result.get('error'))}", flush=True)
+      # After every setting: a run cut short (a lease's time) keeps its rows.
+      rows = write(path, setting_list, ms, info, args, steps)
+  print("\n| setting | what | ms per step | x default |\n|---|---|---|---|")
+  for row in rows:
+    print(f"| `{row['setting']}` | {row['what']} | "
+          f"{np.median(row['ms_per_step']):.0f} | {row['ratio_to_default']:.3f} |")
+  benchmark.write_readme()
+  print(f"wrote {path} and benchmarks/README.md")
+
+
+def chosen(setting_list: tuple, sets: list = None) -> tuple:
+  """The settings at the indices `sets` (None: all), the default first."""
+  if sets is None:
+    return setting_list
+  bad = [i for i in sets if not 0 <= i < len(setting_list)]
+  if bad:
+    raise SystemExit(f"--sets={','.join(map(str, sets))}: no setting {bad}; "
+                     f"this device has 0..{len(setting_list) - 1}.")
+  return tuple(setting_list[i] for i in [0] + sorted(set(sets) - {0}))
+
+
+def write(path: str, setting_list: tuple, ms: dict, info: dict, args,
+          steps: int) -> list:
+  """Writes the settings measured so far (`ms`: {name: [ms per round]}) to
+  path; -> their rows."""
+  import benchmark  # as main: jax imported, no backend started
   ratio = ratios_to_default(ms)
   rows = [{"setting": name, "flags": flags, "env": env, "what": what,
            "ms_per_step": ms[name], "ratio_to_default": ratio[name],
            "glibc_tunables": info[name].get("glibc_tunables"),
            **({"error": info[name]["error"]} if "error" in info[name] else {})}
-          for name, flags, env, what in setting_list]
-  print("\n| setting | what | ms per step | x default |\n|---|---|---|---|")
-  for row in rows:
-    print(f"| `{row['setting']}` | {row['what']} | "
-          f"{np.median(row['ms_per_step']):.0f} | {row['ratio_to_default']:.3f} |")
-  path = os.path.join(HERE, "results",
-                      f"xla_flags_{benchmark.device_name()}.json")
+          for name, flags, env, what in setting_list if name in ms]
   default = info[setting_list[0][0]]
   benchmark.write_result(path, {
       "device": default.get("device"),
       "jax_version": default.get("jax_version"), "rounds": args.rounds,
       "blocks": args.blocks, "steps": steps, "flag_sets": rows})
-  benchmark.write_readme()
-  print(f"wrote {path} and benchmarks/README.md")
+  return rows
 
 
 if __name__ == "__main__":

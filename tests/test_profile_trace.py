@@ -133,3 +133,15 @@ def test_every_convolution_of_the_step_as_im2col_matmuls():
   assert profile_step.conv_matmuls(last_up)["input gradient"] == (
       6 * 14 * 14, 256, 16)
   assert profile_step.matmul_bound([(4e9, 1.0), (2e9, 2.0)]) == 2.0
+
+
+def test_products_are_timed_as_copies_in_one_call():
+  # Each copy its own operands and its own product; as many copies as fit
+  # max_bytes (operands and result: 4 * (6*3 + 3*2 + 6*2) = 144 bytes each).
+  fn, a, b = profile_step.product_copies(6, 3, 2, copies=8, max_bytes=500)
+  assert len(a) == len(b) == 3
+  out = fn(a, b)
+  for i, o in enumerate(out):
+    np.testing.assert_allclose(o, np.full((6, 2), 3.0 * (1 + i)))
+  assert len(profile_step.product_copies(6, 3, 2, copies=8)[1]) == 8
+  assert len(profile_step.product_copies(6, 3, 2, max_bytes=1)[1]) == 1
