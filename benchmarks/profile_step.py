@@ -30,7 +30,6 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -146,12 +145,9 @@ def kernel_summary(trace_path: str, steps: int, top: int = 15) -> dict:
                           for n, (c, d) in ranked]}
 
 
-# (name, K passes unrolled, Adam over one flat vector): training's default is
-# "unrolled", which the kernel trace records. Adam over one vector
-# (optax.flatten) is the next candidate: the same arithmetic in a few large
-# kernels instead of several per params leaf (113 leaves).
-TRACE_VARIANTS = (("rolled", False, False), ("unrolled", True, False),
-                  ("unrolled_flat_adam", True, True))
+# (name, K passes unrolled): training's default is "unrolled" off the CPU,
+# which the kernel trace records.
+TRACE_VARIANTS = (("rolled", False), ("unrolled", True))
 TRACED = "unrolled"
 
 
@@ -159,13 +155,11 @@ def compile_variants(run, mesh, batch) -> dict:
   """{name: (compiled step, its state, compile seconds)} for TRACE_VARIANTS,
   compiled ahead of time so that each keeps its own flags whatever runs
   between its calls."""
-  unroll_before, optimizer = matching.UNROLL_PASSES, train_step.make_optimizer
+  unroll_before = matching.UNROLL_PASSES
   out = {}
   try:
-    for name, unroll, flat in TRACE_VARIANTS:
+    for name, unroll in TRACE_VARIANTS:
       matching.UNROLL_PASSES = unroll
-      train_step.make_optimizer = ((lambda r: optax.flatten(optimizer(r)))
-                                   if flat else optimizer)
       train_step.make_train_step.cache_clear()
       jax.clear_caches()
       state = parallel.replicate(train_step.init_state(run), mesh)
@@ -173,7 +167,7 @@ def compile_variants(run, mesh, batch) -> dict:
       fn = train_step.make_train_step(run, mesh).lower(state, batch).compile()
       out[name] = (fn, state, time.perf_counter() - t)
   finally:
-    matching.UNROLL_PASSES, train_step.make_optimizer = unroll_before, optimizer
+    matching.UNROLL_PASSES = unroll_before
     train_step.make_train_step.cache_clear()
   return out
 

@@ -7,7 +7,9 @@ import json
 import os
 
 import jax
+import optax
 import orbax.checkpoint as ocp
+from jax.flatten_util import ravel_pytree
 
 from gmn_jax.config import Config
 from gmn_jax.train.run_config import RunConfig, differences
@@ -18,8 +20,11 @@ CONFIG_FILE = "run_config.json"
 def manager(workdir: str, run: RunConfig) -> ocp.CheckpointManager:
   options = ocp.CheckpointManagerOptions(max_to_keep=run.keep_checkpoints,
                                          create=True)
+  # The handler named, so that item_metadata can read a checkpoint this
+  # manager has not written (restore).
   return ocp.CheckpointManager(os.path.join(os.path.abspath(workdir),
-                                            "checkpoints"), options=options)
+                                            "checkpoints"), options=options,
+                               item_handlers=ocp.StandardCheckpointHandler())
 
 
 def check_or_write_config(workdir: str, run: RunConfig) -> None:
@@ -63,12 +68,37 @@ def save(mngr: ocp.CheckpointManager, state: dict, force: bool = False):
   mngr.save(step, args=ocp.args.StandardSave(state), force=force)
 
 
+def restore(mngr: ocp.CheckpointManager, step: int, abstract_state: dict):
+  """-> the state saved at `step`, placed like `abstract_state`. A state
+  saved with Adam's moments per parameter (before Adam ran over one flat
+  vector, gmn_jax.train.step.make_optimizer) is restored in that layout and
+  its moments flattened in the same order: the run resumes exactly."""
+  saved = mngr.item_metadata(step).tree["opt_state"]
+  if len(jax.tree.leaves(saved)) == len(jax.tree.leaves(
+      abstract_state["opt_state"])):
+    return mngr.restore(step, args=ocp.args.StandardRestore(abstract_state))
+  state = mngr.restore(step, args=ocp.args.StandardRestore(
+      _with_moments(abstract_state, lambda _: abstract_state["params"])))
+  state = _with_moments(state, lambda tree: ravel_pytree(tree)[0])
+  place = lambda x, like: (x if getattr(like, "sharding", None) is None
+                           else jax.device_put(x, like.sharding))
+  return jax.tree.map(place, state, abstract_state)
+
+
+def _with_moments(state: dict, moments) -> dict:
+  """`state` with each Adam moment (mu, nu) replaced by moments(it)."""
+  adam = lambda s: isinstance(s, optax.ScaleByAdamState)
+  return {**state, "opt_state": jax.tree.map(
+      lambda s: s._replace(mu=moments(s.mu), nu=moments(s.nu)) if adam(s)
+      else s, state["opt_state"], is_leaf=adam)}
+
+
 def restore_latest(mngr: ocp.CheckpointManager, abstract_state: dict):
   """-> the latest saved state (placed like `abstract_state`), or None."""
   step = mngr.latest_step()
   if step is None:
     return None
-  return mngr.restore(step, args=ocp.args.StandardRestore(abstract_state))
+  return restore(mngr, step, abstract_state)
 
 
 def restore_params(workdir: str, step: int = None):
@@ -80,5 +110,4 @@ def restore_params(workdir: str, step: int = None):
   if step is None:
     raise FileNotFoundError(f"No checkpoint in {workdir!r}/checkpoints.")
   abstract = jax.eval_shape(lambda: train_step.init_state(run))
-  state = mngr.restore(step, args=ocp.args.StandardRestore(abstract))
-  return state["params"], run, step
+  return restore(mngr, step, abstract)["params"], run, step
