@@ -388,8 +388,10 @@ def shapes_main(reps: int = 5):
   matmul of its im2col shape (no patches built, nothing around it; no
   dispatch per product, product_seconds) and credited with the forward's
   FLOPs: an upper bound on the share of the matmul ceiling the convolutions
-  could reach."""
-  ceiling = benchmark.matmul_ceiling(reps=reps)
+  could reach. The ceiling is measured before and after them and the larger
+  kept, as benchmark.py does: one measurement in a slow spell (387 against
+  427-441 GFLOP/s within the hour, CPU, session 21) flatters every share."""
+  ceiling_runs = [benchmark.matmul_ceiling(reps=reps)]
   seconds, rows = {}, []
   for conv in conv_shapes():
     products = conv_matmuls(conv)
@@ -401,6 +403,8 @@ def shapes_main(reps: int = 5):
                    "stride": conv["stride"], "product": product,
                    "shape": [m, k, n], "gflop": useful / 1e9,
                    "ms": seconds[m, k, n] * 1e3})
+  ceiling_runs.append(benchmark.matmul_ceiling(reps=reps))
+  ceiling = max(ceiling_runs)
   bound = matmul_bound([(r["gflop"] * 1e9, r["ms"] / 1e3) for r in rows])
   for r in rows:
     print(f"{r['part']:9s} w {r['w']} s{r['stride']} {r['product']:15s} "
@@ -412,6 +416,7 @@ def shapes_main(reps: int = 5):
   benchmark.write_result(path, {"device": jax.devices()[0].device_kind,
                                 "jax_version": jax.__version__,
                                 "matmul_ceiling_gflops_per_s": ceiling,
+                                "matmul_ceiling_runs_gflops_per_s": ceiling_runs,
                                 "bound_gflops_per_s": bound, "products": rows})
   benchmark.write_readme()
   print(f"wrote {path} and benchmarks/README.md")
