@@ -232,6 +232,11 @@ def trace_section(r: dict) -> str:
              + "".join(f"| {kind} | {k['per_step']:.0f} | {k['ms_per_step']:.3f}"
                        f" | {1e3 * k['ms_per_step'] / k['per_step']:.1f} |\n"
                        for kind, k in t["by_kind"].items()))
+  if "top_families" in t:  # the kernels of each kind, its numbers dropped
+    text += ("\n| longest kernel families | per step | ms per step |\n"
+             "|---|---|---|\n" + "".join(
+                 f"| `{f['name'][:60]}` | {f['per_step']:.0f} | "
+                 f"{f['ms_per_step']:.3f} |\n" for f in t["top_families"][:8]))
   return text + "\n"
 
 

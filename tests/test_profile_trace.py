@@ -27,20 +27,23 @@ def test_kernel_summary_of_a_small_trace(tmp_path):
   events = meta + [
       kernel("loop_add_fusion", 0, 10), kernel("gemm_fusion_dot_3", 5, 10),
       kernel("sm90_xmma_fprop_implicit_gemm_cudnn", 30, 20),
-      kernel("memcpy32_post", 60, 2),
+      kernel("memcpy32_post", 60, 2), kernel("gemm_fusion_dot_12", 70, 5),
       kernel("loop_add_fusion", 0, 10, tid=8),  # the op view repeats kernels
       kernel("PjitFunction(step)", 0, 100, tid=3, pid=2)]  # host, not device
   path = tmp_path / "trace.json.gz"
   with gzip.open(path, "wt") as f:
     json.dump({"traceEvents": events}, f)
   s = profile_step.kernel_summary(str(path), steps=2)
-  assert s["kernels_per_step"] == 2  # 4 stream kernels over 2 steps
-  # busy: [0, 15] + [30, 50] + [60, 62] = 37 us over 2 steps
-  assert abs(s["busy_ms_per_step"] - 0.0185) < 1e-9
+  assert s["kernels_per_step"] == 2.5  # 5 stream kernels over 2 steps
+  # busy: [0, 15] + [30, 50] + [60, 62] + [70, 75] = 42 us over 2 steps
+  assert abs(s["busy_ms_per_step"] - 0.021) < 1e-9
   assert s["by_kind"]["convolution (cuDNN)"]["per_step"] == 0.5
-  assert s["by_kind"]["matmul"]["ms_per_step"] == 0.005
+  assert s["by_kind"]["matmul"]["ms_per_step"] == 0.0075
   assert list(s["by_kind"])[0] == "convolution (cuDNN)"  # longest first
-  assert s["events_per_thread"] == {"Stream #14(Compute)": 4, "XLA Ops": 1}
+  assert s["events_per_thread"] == {"Stream #14(Compute)": 5, "XLA Ops": 1}
+  # gemm_fusion_dot_3 and _12 are one family of 2 kernels, 15 us, per 2 steps
+  assert s["top_families"][1] == {"name": "gemm_fusion_dot", "per_step": 1.0,
+                                  "ms_per_step": 0.0075}
 
 
 def test_a_trace_without_a_device_has_no_summary(tmp_path):
@@ -79,6 +82,14 @@ def test_interleaved_timing_measures_each_variant_and_alternates(monkeypatch):
                         "a": {"wall_ms_per_step": 10.0, "ratio_to_first": 1.0},
                         "b": {"wall_ms_per_step": 20.0, "ratio_to_first": 2.0}})
   assert "a 10.00 (x1.000), b 20.00 (x2.000)." in text
+  families = [{"name": f"k{i}", "per_step": 1.0, "ms_per_step": 0.5 - i / 100}
+              for i in range(10)]
+  text = trace_section({"device": "gpu", "commit": "abc", "traced": "a",
+                        "a": {"wall_ms_per_step": 10.0, "kernels_per_step": 3,
+                              "busy_ms_per_step": 8.0, "by_kind": {},
+                              "top_families": families}})
+  assert "| `k0` | 1 | 0.500 |" in text and "| `k7` | 1 | 0.430 |" in text
+  assert "`k8`" not in text  # the 8 longest
 
 
 HLO = """HloModule jit_step
