@@ -14,8 +14,8 @@ def make_optimizer(run: RunConfig) -> optax.GradientTransformation:
   """Adam with piecewise-constant rates over equal parts of the schedule,
   over one flat vector of every parameter (optax.flatten). Adam is
   elementwise, so this is the same update, in a few fused loops instead of a
-  few per parameter: the H100's step 0.94x, the CPU's 0.97x (profile_step
-  --trace, b84be24). Its moments are flat vectors; checkpoints saved before
+  few per parameter: the H100's step 0.94x (profile_step --trace at
+  b84be24), the CPU's 0.97x (at 1929b23). Its moments are flat vectors; checkpoints saved before
   (per-parameter moments) are converted on restore (gmn_jax.train.checkpointing)."""
   n = len(run.learning_rates)
   boundaries = {round(run.num_steps * i / n): run.learning_rates[i] /
