@@ -52,6 +52,16 @@ def test_a_call_trains_evaluates_and_comes_back(tmp_path):
   assert np.load(local / "smoke" / "eval_s3" / "nlls_c1.npy").shape == (2, 20)
   assert "step 6/6" in (local / "smoke" / "train.log").read_text()
   assert '"abc1234"' in (local / "smoke" / "provenance.json").read_text()
+  # Staged for the next session's first call: the latest checkpoint only.
+  (local / "smoke" / "checkpoints" / "3").mkdir()
+  staged = tmp_path / "staged"
+  subprocess.run(["bash", os.path.join(ROOT, "benchmarks",
+                                       "accelerator_stage.sh"), str(staged),
+                  "smoke"], check=True, capture_output=True,
+                 env={**os.environ, "LOCAL": str(local)})
+  assert os.listdir(staged / "smoke" / "checkpoints") == ["6"]
+  assert {"run_config.json", "metrics.jsonl"} <= set(os.listdir(staged / "smoke"))
+  assert (staged / "data" / "omniglot28").is_dir()
 
 
 def test_tasks_without_time_are_skipped(tmp_path):
