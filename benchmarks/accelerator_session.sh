@@ -20,7 +20,8 @@
 #   xla_flags   benchmarks/xla_flags.py --rounds=1 (XLA's flag sets for the device;
 #               $XLA_FLAG_SETS picks some, as its --sets: ~60 s each on a GPU).
 #   bench       benchmarks/benchmark.py --quick.
-# RUNS/data/omniglot28 holds the data arrays. SECONDS is this call's budget: keep
+# RUNS/data/omniglot28 holds the data arrays (benchmarks/accelerator_stage.sh
+# stages them and the runs to resume). SECONDS is this call's budget: keep
 # it ~20 s under the call's timeout. What comes back in OUT (at most 8 files):
 # NAME.tar.part_* per run (its metrics, provenance, this call's logs and
 # evaluation, and its latest checkpoint where it trained; parts under 16 MiB),
