@@ -125,35 +125,31 @@ def kernel_summary(trace_path: str, steps: int, top: int = 15) -> dict:
   for a, b in spans:
     busy += max(0.0, b - max(a, end))
     end = max(end, b)
-  by_name = collections.defaultdict(lambda: [0, 0.0])
-  for e in kernels:
-    by_name[e["name"]][0] += 1
-    by_name[e["name"]][1] += float(e.get("dur", 0))
-  ranked = sorted(by_name.items(), key=lambda kv: -kv[1][1])[:top]
+  by_name = _summed([(e["name"], 1, float(e.get("dur", 0))) for e in kernels])
   # XLA numbers each fusion of a kind (gemm_fusion_dot_179, _245, ...): a
   # kind's many small kernels add up where no one of them ranks.
-  by_family = collections.defaultdict(lambda: [0, 0.0])
-  for name, (c, d) in by_name.items():
-    family = re.sub(r"(_\d+)+$", "", name.split(".")[0])
-    by_family[family][0] += c
-    by_family[family][1] += d
-  families = sorted(by_family.items(), key=lambda kv: -kv[1][1])[:top]
-  by_kind = collections.defaultdict(lambda: [0, 0.0])
-  for name, (c, d) in by_name.items():
-    by_kind[kernel_kind(name)][0] += c
-    by_kind[kernel_kind(name)][1] += d
+  family = lambda name: re.sub(r"(_\d+)+$", "", name.split(".")[0])
+  grouped = lambda key: _summed([(key(n), c, d)
+                                 for n, (c, d) in by_name.items()])
+  per_step = lambda c, d: {"per_step": c / steps, "ms_per_step": d / steps / 1e3}
+  top_of = lambda totals: [{"name": n[:120], **per_step(c, d)}
+                           for n, (c, d) in list(totals.items())[:top]]
   return {"kernels_per_step": len(kernels) / steps,
-          "by_kind": {k: {"per_step": c / steps, "ms_per_step": d / steps / 1e3}
-                      for k, (c, d) in sorted(by_kind.items(),
-                                              key=lambda kv: -kv[1][1])},
+          "by_kind": {k: per_step(c, d)
+                      for k, (c, d) in grouped(kernel_kind).items()},
           "busy_ms_per_step": busy / steps / 1e3,
           "events_per_thread": dict(per_thread),
-          "top_kernels": [{"name": n[:120], "per_step": c / steps,
-                           "ms_per_step": d / steps / 1e3}
-                          for n, (c, d) in ranked],
-          "top_families": [{"name": n[:120], "per_step": c / steps,
-                            "ms_per_step": d / steps / 1e3}
-                           for n, (c, d) in families]}
+          "top_kernels": top_of(by_name),
+          "top_families": top_of(grouped(family))}
+
+
+def _summed(rows: list) -> dict:
+  """[(key, count, us)] -> {key: [count, us]} summed per key, longest first."""
+  totals = collections.defaultdict(lambda: [0, 0.0])
+  for key, c, d in rows:
+    totals[key][0] += c
+    totals[key][1] += d
+  return dict(sorted(totals.items(), key=lambda kv: -kv[1][1]))
 
 
 # (name, K passes unrolled): training's default is "unrolled" off the CPU,
