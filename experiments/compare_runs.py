@@ -13,7 +13,9 @@ of one flag). Evaluations (two folders that `experiments/evaluate.py
 --save_nlls` wrote, with the same --seed): run minus baseline per test episode
 at Table 1's t, for each C_test both hold, ± the standard error over episodes;
 from t = C_test where either model is conditional (its provenance.json says
-pseudo_input false), as in Table 1. With --table (the baseline model's
+pseudo_input false), as in Table 1. Two evaluations of different --split
+(a model on the test characters against the training ones: its generalisation
+gap) share no episode: then the difference of their means, unpaired. With --table (the baseline model's
 table1.csv, on episodes whose first are these), also that table's cells as
 the run would give them: each moved by its paired difference, with the
 paper's numbers and how many cells lie within 1.5 nats of them.
@@ -51,8 +53,16 @@ def _provenance(eval_dir: str) -> dict:
 
 def compare_evaluations(baseline: str, run: str) -> str:
   records = [_provenance(d) for d in (baseline, run)]
+  # Older evaluations predate --split and scored the test characters.
+  splits = [r.get("split", "test") for r in records]
   seeds = [r.get("seed") for r in records]
-  if None not in seeds and seeds[0] != seeds[1]:
+  if splits[0] != splits[1]:
+    if TABLE.value:
+      raise app.UsageError(
+          f"--table moves cells by paired differences, and {baseline} "
+          f"({splits[0]} characters) and {run} ({splits[1]}) share no "
+          "episode: compare two evaluations of one --split.")
+  elif None not in seeds and seeds[0] != seeds[1]:
     raise app.UsageError(
         f"{baseline} scored the test episodes of --seed={seeds[0]} and {run} "
         f"those of --seed={seeds[1]}: episodes pair up only under one seed; "
@@ -66,6 +76,10 @@ def compare_evaluations(baseline: str, run: str) -> str:
   configs = [Config.from_dict(r["config"]) for r in records if "config" in r]
   first = lambda c: max((first_scored_step(cfg, c) for cfg in configs),
                         default=0)
+  if splits[0] != splits[1]:
+    return (f"Unpaired ({splits[1]} minus {splits[0]} characters, different "
+            "episodes):\n\n" + paired.episode_markdown(
+                paired.split_differences(base, other, paper.COLUMNS, first)))
   out = paired.episode_markdown(paired.episode_differences(
       base, other, paper.COLUMNS, first=first))
   if TABLE.value:

@@ -93,6 +93,35 @@ def test_episode_differences_cancel_the_episodes(tmp_path):
   assert bad.returncode != 0 and "the same --seed" in bad.stderr
 
 
+def test_evaluations_of_two_splits_are_compared_unpaired(tmp_path):
+  """A model on the test characters against the training ones (its
+  generalisation gap) shares no episode: the means' difference, with both
+  standard errors, not a difference per episode index; --table, which needs
+  pairs, is refused, and the seeds need not match."""
+  train = np.tile(np.array([[70.0], [72.0], [74.0], [76.0]]), (1, 20))
+  test = np.full((6, 20), 90.0)
+  test[::2] += 3.0  # a spread of its own: pairing by index would cancel none
+  for name, nlls, record in (("train", train, {"seed": 1, "split": "train"}),
+                             ("test", test, {"seed": 2})):  # no split: test
+    (tmp_path / name).mkdir()
+    np.save(tmp_path / name / "nlls_c1.npy", nlls)
+    (tmp_path / name / "provenance.json").write_text(json.dumps(record))
+  rows = paired.split_differences({1: train}, {1: test}, [0, 19])
+  se = np.hypot(np.std([70, 72, 74, 76], ddof=1) / 2,
+                np.std([93, 90] * 3, ddof=1) / np.sqrt(6))
+  np.testing.assert_allclose([(r["diff"], r["stderr"]) for r in rows],
+                             [(91.5 - 73.0, se)] * 2)
+  assert rows[0]["episodes"] == "6 vs 4"
+  command = [sys.executable, os.path.join(ROOT, "experiments", "compare_runs.py"),
+             f"--baseline={tmp_path / 'train'}", f"--run={tmp_path / 'test'}"]
+  out = subprocess.run(command, capture_output=True, text=True, check=True)
+  assert "Unpaired (test minus train characters" in out.stdout
+  assert f"| 1 | 6 vs 4 | +18.50 ± {se:.2f} |" in out.stdout
+  bad = subprocess.run(command + [f"--table={tmp_path / 'table1.csv'}"],
+                       capture_output=True, text=True)
+  assert bad.returncode != 0 and "compare two evaluations of one --split" in bad.stderr
+
+
 def test_episode_markdown_leaves_unscored_cells_blank():
   rows = [{"c_test": 1, "t": 1, "episodes": 5, "diff": 1.0, "stderr": 0.1},
           {"c_test": 2, "t": 2, "episodes": 5, "diff": 2.0, "stderr": 0.2}]

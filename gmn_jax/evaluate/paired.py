@@ -116,6 +116,24 @@ def episode_differences(baseline: dict, run: dict, ts,
   return rows
 
 
+def split_differences(baseline: dict, run: dict, ts,
+                      first=lambda c_test: 0) -> list:
+  """run minus baseline for evaluations of different characters (evaluate.py
+  --split: test minus train is the generalisation gap), whose episodes do not
+  pair: at each t of `ts` from first(C_test) on, the difference of the two
+  means ± both standard errors combined, over all of each one's episodes.
+  episode_differences' rows; episodes names both counts (run's, baseline's)."""
+  rows = []
+  for c in sorted(set(baseline) & set(run)):
+    for t in (t for t in ts if t >= first(c)):
+      (a, se_a), (b, se_b) = (mean_and_stderr(x[c][:, t])
+                              for x in (baseline, run))
+      rows.append({"c_test": c, "t": t,
+                   "episodes": f"{len(run[c])} vs {len(baseline[c])}",
+                   "diff": b - a, "stderr": float(np.hypot(se_a, se_b))})
+  return rows
+
+
 def corrected_rows(rows: list, baseline: dict, run: dict,
                    first=lambda c_test: 0) -> list:
   """Table 1 rows (table1.summarize's, or read from its CSV), measured with
