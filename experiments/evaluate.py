@@ -34,10 +34,7 @@ BATCH = flags.DEFINE_integer(
 SEED = flags.DEFINE_integer("seed", 1234, "Seed of the test episodes.")
 TASKS = flags.DEFINE_integer("num_tasks", 200, "Few-shot tasks per (N, k); "
                              "0 skips classification.")
-SPLIT = flags.DEFINE_enum(
-    "split", "test", ["test", "train"], "Whose characters the episodes draw: "
-    "test (the paper's Table 1) or train, the characters the model was trained "
-    "on, which measures its generalisation gap.")
+SPLIT = flags_common.define_split()
 OUTPUT = flags.DEFINE_string("output_dir", None, "Where to write.")
 NLLS_FROM = flags.DEFINE_string(
     "nlls_from", None, "Tabulate the per-episode NLLs that an earlier "

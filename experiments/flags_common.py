@@ -33,6 +33,14 @@ MODEL_NAME = flags.DEFINE_string(
     "gmn_c2); default: the workdir's or params file's base name.")
 
 
+def define_split():
+  """The --split flag of the entry points that score episodes."""
+  return flags.DEFINE_enum(
+      "split", "test", ["test", "train"], "Whose characters the episodes "
+      "draw: test (the paper's Table 1) or train, the characters the model "
+      "was trained on, which measures its generalisation gap.")
+
+
 def load_model():
   """-> (params, model config, training steps, model name)."""
   import os

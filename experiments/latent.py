@@ -1,5 +1,7 @@
 r"""Where each conditional's bound goes (KL, reconstruction, prior entropy,
-latent units in use) on Table 1's test episodes.
+latent units in use) on Table 1's test episodes, or with --split=train on
+episodes of the characters the model trained on: which part of the bound
+its generalisation gap is in.
 
   python experiments/latent.py --workdir=~/runs/gmn_c2 \
       --output=results/gmn_c2/latent.json
@@ -24,13 +26,15 @@ EPISODES = flags.DEFINE_integer("num_episodes", 1000, "Test episodes per "
                                 "C_test: the first of Table 1's.")
 SEED = flags.DEFINE_integer("seed", 1234, "Seed of the test episodes, as in "
                             "experiments/evaluate.py.")
+SPLIT = flags_common.define_split()
 OUTPUT = flags.DEFINE_string("output", None, "JSON path (default: "
                              "<workdir>/eval/latent.json).")
 
 
 def main(argv):
   del argv
-  params, config, steps, name, images = flags_common.model_and_test_images()
+  params, config, steps, name, images = flags_common.model_and_test_images(
+      SPLIT.value)
   c_tests = ([int(c) for c in C_TEST.value] if C_TEST.value
              else list(paper.c_tests(name)))
   rows = []
@@ -46,7 +50,7 @@ def main(argv):
   with open(out, "w") as f:
     json.dump({"model": name, "steps": steps, "commit": git_commit(),
                "num_episodes": EPISODES.value, "seed": SEED.value,
-               "rows": rows}, f, indent=2)
+               "split": SPLIT.value, "rows": rows}, f, indent=2)
   for r in rows:
     if r["t"] in (0, 1, 5, 19):
       print(f"{name} C_test={r['c_test']} t={r['t']}: -ELBO {r['neg_elbo']:.1f}"

@@ -116,6 +116,12 @@ def test_evaluate_sample_and_collect(workdir, tmp_path):
   lat = json.loads((out / "latent.json").read_text())
   assert [(r["c_test"], r["t"]) for r in lat["rows"]] == [
       (c, t) for c in (1, 2, 4) for t in range(20)] and lat["steps"] == 2
+  run_script("latent.py", f"--workdir={workdir}", f"--output={out}/lt.json",
+             "--split=train", "--c_test=1", "--num_episodes=2")
+  lat_train = json.loads((out / "lt.json").read_text())
+  assert (lat["split"], lat_train["split"]) == ("test", "train")
+  assert lat_train["rows"][1]["neg_elbo"] != pytest.approx(
+      lat["rows"][1]["neg_elbo"], abs=0.1)  # other characters
   shutil.copy(workdir / "provenance.json", out / "training.json")
   for name in ("metrics.jsonl", "run_config.json"):
     shutil.copy(workdir / name, out / name)
