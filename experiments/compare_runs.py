@@ -13,12 +13,13 @@ of one flag). Evaluations (two folders that `experiments/evaluate.py
 --save_nlls` wrote, with the same --seed): run minus baseline per test episode
 at Table 1's t, for each C_test both hold, ± the standard error over episodes;
 from t = C_test where either model is conditional (its provenance.json says
-pseudo_input false), as in Table 1. Two evaluations of different --split
-(a model on the test characters against the training ones: its generalisation
-gap) share no episode: then the difference of their means, unpaired. With --table (the baseline model's
+pseudo_input false), as in Table 1. With --table (the baseline model's
 table1.csv, on episodes whose first are these), also that table's cells as
 the run would give them: each moved by its paired difference, with the
-paper's numbers and how many cells lie within 1.5 nats of them.
+paper's numbers and how many cells lie within 1.5 nats of them. Two
+evaluations of different --split (a model on the test characters against the
+training ones: its generalisation gap) share no episode: then the difference
+of their means, unpaired.
 """
 import json
 import os
