@@ -51,6 +51,10 @@ GRU_INPUT = flags.DEFINE_enum(
     "gru_input", _D.gru_input, list(GRU_INPUTS), "What the controller's GRU "
     "reads after each pass: r, or [r, h] (gmn_jax.Config; read_and_state is "
     "an ablation).")
+ENCODER_INK = flags.DEFINE_enum(
+    "encoder_ink", str(_D.encoder_ink), ["1", "0"], "The value of ink in the "
+    "images the encoder reads: 1, or 0 as the authors' stored arrays "
+    "(Config.encoder_ink).")
 LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
 CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
 ORDERING = flags.DEFINE_bool("conditional_ordering", False,
@@ -91,7 +95,8 @@ def run_config() -> RunConfig:
                    decoder_input=DECODER_INPUT.value,
                    similarity=SIMILARITY.value,
                    pseudo_visible=PSEUDO_VISIBLE.value, keys=KEYS.value,
-                   gru_input=GRU_INPUT.value),
+                   gru_input=GRU_INPUT.value,
+                   encoder_ink=int(ENCODER_INK.value)),
       episodes=EpisodeSpec(LENGTH.value, CLASSES.value, ORDERING.value),
       batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
       seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,

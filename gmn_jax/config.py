@@ -66,6 +66,13 @@ class Config:
     ablation: [r, h], as in the authors' public code (sbos/gmn utils.py,
     SetRepresentation: cell(input=concat([r, state]), state=state)), which
     gives the candidate a path from h that the reset gate does not scale.
+  encoder_ink: the value of an ink pixel in the images psi reads. 1 (this
+    project's convention: data.load_split inverts the stored arrays). 0, an
+    ablation: psi reads 1 - x, the arrays as the authors store and feed them
+    (background = 1; sbos/gmn one_shot.py). The Bernoulli likelihood of x is
+    the same either way, as REFERENCE.md says; psi's zero padding, biases and
+    activations are not symmetric under the inversion, so training need not
+    be. Queries and scores stay in ink = 1.
   """
   matching: str = "attention"
   pseudo_input: bool = True
@@ -79,6 +86,7 @@ class Config:
   pseudo_visible: str = "always"
   keys: str = "learned"
   gru_input: str = "read"
+  encoder_ink: int = 1
 
   def __post_init__(self):
     if self.matching not in MATCHING_KINDS:
@@ -105,6 +113,10 @@ class Config:
       raise ValueError(
           f"Config.gru_input={self.gru_input!r} is unknown; expected one of "
           f"{GRU_INPUTS}.")
+    if self.encoder_ink not in (0, 1):
+      raise ValueError(
+          f"Config.encoder_ink={self.encoder_ink!r} must be 1 (ink = 1, this "
+          "project's images) or 0 (the authors' stored arrays).")
     if self.pseudo_visible != "always" and not self.pseudo_input:
       raise ValueError(
           f"Config.pseudo_visible={self.pseudo_visible!r} needs a pseudo-input "

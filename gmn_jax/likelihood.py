@@ -12,7 +12,7 @@ from typing import Optional
 import jax
 import jax.numpy as jnp
 
-from gmn_jax import checks, decoder, encoder, model, precision
+from gmn_jax import checks, decoder, model, precision
 from gmn_jax.config import Config
 
 DEFAULT_SEED = 0
@@ -26,7 +26,7 @@ ACCELERATOR_CHUNK = 100
 def latent_free_terms(params: dict, config: Config, x: jax.Array):
   """x: [T, 784] -> (context of the T queries, q(z_t | x_t, X_<t)): all that
   does not depend on z, computed once per episode."""
-  feats = encoder.encode(params["encoder"], x)
+  feats = model.features(params, config, x)
   ctx = model.condition(params, config, feats, jnp.arange(x.shape[0]))
   return ctx, model.posterior(params, config, ctx, feats)
 

@@ -121,6 +121,12 @@ def generator_logits(params: dict, config: Config, ctx: Context,
   return decoder.decode(params["decoder"], inputs)
 
 
+def features(params: dict, config: Config, x: jax.Array) -> jax.Array:
+  """x: [N, 784] binary, ink = 1 -> [N, 288]: psi(x), in the pixel convention
+  of Config.encoder_ink."""
+  return encoder.encode(params["encoder"], x if config.encoder_ink else 1 - x)
+
+
 def attention_weights(params: dict, config: Config, x: jax.Array,
                       matcher: str) -> jax.Array:
   """x: [T, 784] -> [K, T, M]: where the shared controller's "recognition"
@@ -130,7 +136,7 @@ def attention_weights(params: dict, config: Config, x: jax.Array,
   if matcher not in ("recognition", "generative"):
     raise ValueError(f"matcher={matcher!r}; the shared controller's are "
                      "'recognition' and 'generative'.")
-  feats = encoder.encode(params["encoder"], x)
+  feats = features(params, config, x)
   ctx = condition(params, config, feats, jnp.arange(x.shape[0]))
   query = feats if matcher == "recognition" else \
       posterior(params, config, ctx, feats).mean

@@ -5,7 +5,7 @@ from typing import Optional
 import jax
 import jax.numpy as jnp
 
-from gmn_jax import checks, encoder, model, precision
+from gmn_jax import checks, model, precision
 from gmn_jax.config import Config
 
 
@@ -18,7 +18,7 @@ def prefix_probabilities(params: dict, x: jax.Array, key: jax.Array, *,
   Row n conditions on the first n images; z ~ p(z | X_<n).
   """
   t = x.shape[0]
-  feats = encoder.encode(params["encoder"], x)
+  feats = model.features(params, config, x)
   ctx = model.condition(params, config, feats, jnp.arange(t + 1))
 
   def one_sample(k):

@@ -1,4 +1,6 @@
 """Properties that pin the maths of the parallel sequential likelihood."""
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -54,6 +56,33 @@ def test_where_the_pseudo_input_is_seen(episode, visible, changed_from):
   assert np.all(delta[1:] > 1e-3) == (changed_from == 0)
   if changed_from:
     np.testing.assert_allclose(delta[1:], 0, atol=1e-4)
+
+
+def test_encoder_ink_inverts_only_what_psi_reads(episode):
+  """Config.encoder_ink=0 (the authors' stored arrays): psi reads 1 - x and
+  the Bernoulli still scores x; the log weights are those of the same params
+  built by hand from psi(1 - x), and differ from encoder_ink=1's."""
+  config = VARIANTS["attention"]
+  stored = dataclasses.replace(config, encoder_ink=0)
+  params = random_params(config)
+  x = jnp.asarray(episode)
+  feats = encoder.encode(params["encoder"], 1 - x)
+  np.testing.assert_allclose(model.features(params, stored, x), feats,
+                             rtol=1e-6)
+  eps = jax.random.normal(KEY, (3, x.shape[0], config.latent_dim))
+  ctx = model.condition(params, config, feats, jnp.arange(x.shape[0]))
+  q = model.posterior(params, config, ctx, feats)
+  z = q.mean + q.scale * eps
+  logits = jax.vmap(lambda zs: model.generator_logits(params, config, ctx,
+                                                      zs))(z)
+  by_hand = (decoder.bernoulli_log_prob(logits, x) + ctx.prior.log_prob(z)
+             - q.log_prob(z))
+  np.testing.assert_allclose(likelihood.log_weights(params, stored, x, eps),
+                             by_hand, rtol=1e-5, atol=1e-4)
+  assert np.abs(nll(params, episode, stored)
+                - nll(params, episode, config)).max() > 1e-2
+  with pytest.raises(ValueError, match="encoder_ink"):
+    dataclasses.replace(config, encoder_ink=2)
 
 
 def test_vae_ignores_the_conditioning_set(episode):
