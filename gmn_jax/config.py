@@ -72,7 +72,9 @@ class Config:
     (background = 1; sbos/gmn one_shot.py). The Bernoulli likelihood of x is
     the same either way, as REFERENCE.md says; psi's zero padding, biases and
     activations are not symmetric under the inversion, so training need not
-    be. Queries and scores stay in ink = 1.
+    be. Queries and scores stay in ink = 1. On avg_c1 through 8,000 steps it
+    trained 1.2-2.9 nats worse and scored ~1 nat worse on test
+    (results/ablations/README.md, avg_c1_encoder_ink0).
   """
   matching: str = "attention"
   pseudo_input: bool = True
