@@ -277,6 +277,16 @@ def test_a_failed_comparison_is_tested_per_episode_where_nlls_are_saved():
          "t=5 +1.0" in text
   assert text.endswith("(worse beyond 2 standard errors at t=5; better beyond "
                        "2 standard errors at t=7)")
+  # The same models on their training characters: their own pairing, said
+  # apart from the test episodes'.
+  trained = {"gmn_c2": att[:100] - 3.0, "avg_c2": att[:100]}
+  (text, holds), = [c for c in results.qualitative_claims(
+      table, paired_nlls=lambda m, c: saved[m],
+      train_nlls=lambda m, c: trained[m]) if c[0].startswith(claim)]
+  assert holds is False and text.endswith(
+      "2 standard errors at t=7); paired on the first 100 episodes of the "
+      "training characters, attention minus average: t=5 -3.00 ± 0.00, t=7 "
+      "-3.00 ± 0.00 (better beyond 2 standard errors at t=5, 7)")
   # Saved NLLs are of the current checkpoints: not used where an earlier
   # evaluation of the attention model stands in at the average's steps.
   table = rows("gmn_c2", att - 50, steps=20000) + rows("avg_c2", avg)
@@ -284,6 +294,33 @@ def test_a_failed_comparison_is_tested_per_episode_where_nlls_are_saved():
       table, rows("gmn_c2", att), paired_nlls=lambda m, c: saved[m])
       if c[0].startswith(claim)]
   assert "not at t=5" in text and "paired" not in text
+
+
+def test_train_split_nlls_are_only_of_the_rows_checkpoint_and_characters(
+    tmp_path):
+  """ablations/train_split/<model> counts for a row's claims only as an
+  evaluation of its Table 1 params (config, steps, seed) on the training
+  characters."""
+  from gmn_jax.config import Config
+  table = {"config": Config().to_dict(), "steps": 9000, "seed": 1234}
+  (tmp_path / "gmn_c2").mkdir()
+  (tmp_path / "gmn_c2" / "provenance.json").write_text(json.dumps(table))
+  folder = tmp_path / results.TRAIN_SPLIT / "gmn_c2"
+  assert results.train_split_nlls(str(tmp_path), "gmn_c2") is None
+  folder.mkdir(parents=True)
+  np.save(folder / "nlls_c2.npy", np.full((3, 20), 70.0))
+  for record, error in (({**table, "split": "train"}, None),
+                        ({**table, "split": "test"}, "--split=train"),
+                        (table, "--split=train"),  # older: test characters
+                        ({**table, "split": "train", "seed": 7}, "seed"),
+                        ({**table, "split": "train", "steps": 10}, "steps")):
+    (folder / "provenance.json").write_text(json.dumps(record))
+    if error is None:
+      _, nlls = results.train_split_nlls(str(tmp_path), "gmn_c2")
+      assert nlls[2].shape == (3, 20)
+    else:
+      with pytest.raises(ValueError, match=error):
+        results.train_split_nlls(str(tmp_path), "gmn_c2")
 
 
 def test_distance_to_the_paper_counts_cells_within_the_tolerance_and_noise():

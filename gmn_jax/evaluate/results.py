@@ -54,7 +54,7 @@ ATTENTION_VS_AVERAGE = (("gmn_c2", "avg_c2", 2),
 
 
 def qualitative_claims(rows: list, earlier: list = (),
-                       paired_nlls=None) -> list:
+                       paired_nlls=None, train_nlls=None) -> list:
   """The paper's claims, checked on the table: (claim, holds), where holds is
   None when the table lacks a row the claim needs. Two models are compared at
   equal training steps only, with `earlier` evaluations (load_earlier_rows)
@@ -63,7 +63,10 @@ def qualitative_claims(rows: list, earlier: list = (),
   model's test episodes, e.g. saved_nlls'), or None; where both of a failed
   attention-vs-average comparison's models have them, the claim also gives
   attention minus average per episode at each t it fails, so that a failure
-  the episodes' spread could explain reads apart from a real one."""
+  the episodes' spread could explain reads apart from a real one.
+  train_nlls(model, c): the same on episodes of the training characters
+  (train_split_nlls), or None; where both models have them, a failed claim
+  also says how the two compare on the characters they trained on."""
   out = []
   for model in sorted({r["model"] for r in rows}):
     cs = sorted({int(r["c_test"]) for r in rows if r["model"] == model})
@@ -103,20 +106,23 @@ def qualitative_claims(rows: list, earlier: list = (),
                                     for t, (a, b) in fails.items())
       # Saved NLLs are of each model's Table 1 checkpoint: of no use where
       # an earlier evaluation stood in for the attention model.
-      same = paired_nlls and _model_steps(rows, att) == steps
-      nlls = [paired_nlls(m, c) if same else None for m in (avg, att)]
-      if all(n is not None for n in nlls):
-        at += "; " + _paired_verdict(
-            paired.episode_differences({c: nlls[0]}, {c: nlls[1]}, fails))
+      same = _model_steps(rows, att) == steps
+      for source, where in ((paired_nlls, "test episodes"),
+                            (train_nlls, "episodes of the training characters")):
+        nlls = [source(m, c) if source and same else None for m in (avg, att)]
+        if all(n is not None for n in nlls):
+          at += "; " + _paired_verdict(paired.episode_differences(
+              {c: nlls[0]}, {c: nlls[1]}, fails), where)
     out.append((claim + at, not fails))
   return out
 
 
-def _paired_verdict(diffs: list) -> str:
-  """episode_differences' rows (attention minus average) -> where the
-  difference is beyond 2 standard errors either way, and where within."""
+def _paired_verdict(diffs: list, where: str = "test episodes") -> str:
+  """episode_differences' rows (attention minus average) on the first of
+  `where` -> where the difference is beyond 2 standard errors either way,
+  and where within."""
   cell = lambda d: f"t={d['t']} {d['diff']:+.2f} ± {d['stderr']:.2f}"
-  text = (f"paired on the first {diffs[0]['episodes']} test episodes, "
+  text = (f"paired on the first {diffs[0]['episodes']} {where}, "
           "attention minus average: " + ", ".join(map(cell, diffs)))
   verdict = lambda d: ("worse beyond 2 standard errors"
                        if d["diff"] > 2 * d["stderr"] else
@@ -136,31 +142,54 @@ IMPORTANCE_SAMPLES = os.path.join("ablations", "importance_samples")
 MORE_SAMPLES = 1000
 
 
-def saved_nlls(results_dir: str, model: str, samples: int = None):
-  """-> (its provenance.json, {C_test: [episodes, T] nats}) of `model`'s
-  IMPORTANCE_SAMPLES evaluation at `samples` importance samples (None: as
-  many as its Table 1 took), checked to be of its Table 1 checkpoint
-  (config, steps) on its test episodes (seed); None where there is none;
-  ValueError naming a mismatch."""
+def _row_evaluation(results_dir: str, model: str, folder_of):
+  """-> (provenance.json, {C_test: [episodes, T] nats}) of the --save_nlls
+  evaluation in results_dir/folder_of(model's Table 1 provenance), checked
+  to be of its Table 1 checkpoint (config, steps) and seed; None where there
+  is none; ValueError naming a mismatch."""
   table = _json(os.path.join(results_dir, model, "provenance.json"))
   if not table:
     return None
-  samples = samples or table.get("num_samples")
-  folder = os.path.join(results_dir, IMPORTANCE_SAMPLES, f"{model}_s{samples}")
+  folder = os.path.join(results_dir, folder_of(table))
   if not os.path.isdir(folder):
     return None
   try:  # the same model: its config too (two 90,750-step gmn_c2 existed)
     record, nlls = paired.saved_evaluation(
         folder, Config.from_dict(table["config"]), table.get("steps"))
   except ValueError as e:
-    raise ValueError(f"{model}'s Table 1 and {IMPORTANCE_SAMPLES}: {e}")
+    raise ValueError(f"{model}'s Table 1 and {folder}: {e}")
   if record.get("seed") != table.get("seed"):
     raise ValueError(
-        f"{folder} must evaluate {model}'s Table 1 checkpoint on its test "
-        f"episodes (seed {table.get('seed')}); it has seed "
-        f"{record.get('seed')}: rerun it as {IMPORTANCE_SAMPLES}'s README "
-        "says.")
+        f"{folder} must evaluate {model}'s Table 1 checkpoint with seed "
+        f"{table.get('seed')}, as Table 1 did; it has seed "
+        f"{record.get('seed')}: rerun it as its README says.")
   return record, nlls
+
+
+def saved_nlls(results_dir: str, model: str, samples: int = None):
+  """_row_evaluation of `model`'s IMPORTANCE_SAMPLES evaluation on its test
+  episodes at `samples` importance samples (None: as many as its Table 1
+  took)."""
+  return _row_evaluation(results_dir, model, lambda table: os.path.join(
+      IMPORTANCE_SAMPLES,
+      f"{model}_s{samples or table.get('num_samples')}"))
+
+
+# Each model's Table 1 params on episodes of its training characters
+# (evaluate.py --split=train): <folder>/<model>.
+TRAIN_SPLIT = os.path.join("ablations", "train_split")
+
+
+def train_split_nlls(results_dir: str, model: str):
+  """_row_evaluation of `model`'s TRAIN_SPLIT evaluation, checked to be of
+  the training characters."""
+  found = _row_evaluation(results_dir, model,
+                          lambda table: os.path.join(TRAIN_SPLIT, model))
+  if found and found[0].get("split") != "train":
+    raise ValueError(f"{os.path.join(results_dir, TRAIN_SPLIT, model)} must "
+                     "be an evaluate.py --split=train evaluation; it has "
+                     f"split {found[0].get('split', 'test')}.")
+  return found
 
 
 def more_samples_rows(results_dir: str, rows: list,
@@ -181,11 +210,11 @@ def more_samples_rows(results_dir: str, rows: list,
   return out
 
 
-def _nlls_at(results_dir: str, samples):
-  """qualitative_claims' paired_nlls from saved_nlls at `samples` (None:
-  each model's Table 1 estimator)."""
+def _claim_nlls(find):
+  """qualitative_claims' paired_nlls or train_nlls from find(model), a
+  _row_evaluation."""
   def nlls(model, c):
-    found = saved_nlls(results_dir, model, samples)
+    found = find(model)
     return None if found is None else found[1].get(c)
   return nlls
 
@@ -315,8 +344,9 @@ def write_overview(results_dir: str) -> str:
   lines += [f"- {line}" for line in paper_agreement(rows)
             + change_since_earlier(rows, earlier)]
   lines += ["", "## The paper's qualitative claims, on this table", ""]
-  lines += claim_lines(qualitative_claims(rows, earlier,
-                                          _nlls_at(results_dir, None)))
+  lines += claim_lines(qualitative_claims(
+      rows, earlier, _claim_nlls(lambda m: saved_nlls(results_dir, m)),
+      _claim_nlls(lambda m: train_split_nlls(results_dir, m))))
   tighter = more_samples_rows(results_dir, rows)
   if tighter:
     table1.write_csv(os.path.join(results_dir,
@@ -332,7 +362,8 @@ def write_overview(results_dir: str) -> str:
         f"`table1_s{MORE_SAMPLES}.csv`.", ""]
     lines += [f"- {line}" for line in paper_agreement(tighter)]
     lines += claim_lines(qualitative_claims(
-        tighter, paired_nlls=_nlls_at(results_dir, MORE_SAMPLES)))
+        tighter, paired_nlls=_claim_nlls(
+            lambda m: saved_nlls(results_dir, m, MORE_SAMPLES))))
   latents = {m: _json(os.path.join(results_dir, m, "latent.json"))
              for m in trained
              if os.path.exists(os.path.join(results_dir, m, "latent.json"))}
