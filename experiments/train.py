@@ -55,6 +55,9 @@ ENCODER_INK = flags.DEFINE_enum(
     "encoder_ink", str(_D.encoder_ink), ["1", "0"], "The value of ink in the "
     "images the encoder reads: 1, or 0 as the authors' stored arrays "
     "(Config.encoder_ink).")
+L2_PENALTY = flags.DEFINE_float(
+    "l2_penalty", 0.0, "An ablation: this times the sum of every parameter's "
+    "square is added to the loss (the authors' code's --l2; the paper: 0).")
 LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
 CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
 ORDERING = flags.DEFINE_bool("conditional_ordering", False,
@@ -101,7 +104,8 @@ def run_config() -> RunConfig:
       batch_size=BATCH.value, num_steps=STEPS.value, learning_rates=rates,
       seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,
       checkpoint_every=CKPT.value, keep_checkpoints=KEEP.value,
-      log_every=LOG.value, score_from=SCORE_FROM.value)
+      log_every=LOG.value, score_from=SCORE_FROM.value,
+      l2_penalty=L2_PENALTY.value)
 
 
 def main(argv):

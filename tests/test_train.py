@@ -216,7 +216,9 @@ def test_a_run_saved_before_a_config_field_existed_resumes(tmp_path, images):
   path = tmp_path / checkpointing.CONFIG_FILE
   saved = json.loads(path.read_text())
   del saved["model"]["decoder_input"]  # as written before the fields existed
+  del saved["model"]["encoder_ink"]
   del saved["score_from"]
+  del saved["l2_penalty"]
   path.write_text(json.dumps(saved))
   assert int(train(RUN, str(tmp_path), images=images, stop_after=1)["step"]) == 2
   split = RunConfig(**{**RUN.__dict__,
@@ -227,6 +229,29 @@ def test_a_run_saved_before_a_config_field_existed_resumes(tmp_path, images):
   later = RunConfig(**{**RUN.__dict__, "score_from": 1})
   with pytest.raises(ValueError, match="score_from: checkpoint None != now 1"):
     train(later, str(tmp_path), images=images)
+  decayed = RunConfig(**{**RUN.__dict__, "l2_penalty": 0.5})
+  with pytest.raises(ValueError, match="l2_penalty: checkpoint 0.0 != now 0.5"):
+    train(decayed, str(tmp_path), images=images)
+
+
+def test_l2_penalty_is_added_to_the_loss_and_moves_the_update(images):
+  """--l2_penalty=c: the step's loss is the plain one plus c * sum(p^2) of
+  the params it started from, its update differs, and c < 0 is refused."""
+  from gmn_jax.train import step as train_step
+  from gmn_jax.train.parallel import data_mesh
+  x = data.episode_batch(images, RUN.episodes, RUN.batch_size, RUN.seed, 0)
+  out = {}
+  for c in (0.0, 0.25):
+    run = RunConfig(**{**RUN.__dict__, "l2_penalty": c})
+    fn = train_step.make_train_step(run, data_mesh(jax.devices()[:1]))
+    state, m = fn(train_step.init_state(run), x)
+    out[c] = (float(m["loss"]), leaves(state))
+  start = leaves(train_step.init_state(RUN))
+  penalty = 0.25 * sum(float((p.astype(np.float64) ** 2).sum()) for p in start)
+  assert out[0.25][0] == pytest.approx(out[0.0][0] + penalty, rel=1e-5)
+  assert any(np.abs(a - b).max() > 0 for a, b in zip(out[0.0][1], out[0.25][1]))
+  with pytest.raises(ValueError, match="--l2_penalty=-1"):
+    RunConfig(**{**RUN.__dict__, "l2_penalty": -1.0}).validate()
 
 
 def test_commit_is_the_copiers_where_set(monkeypatch):

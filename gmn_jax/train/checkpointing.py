@@ -39,8 +39,10 @@ def check_or_write_config(workdir: str, run: RunConfig) -> None:
     now = run.to_dict()
     # Fields added since the run started take their defaults, which keep the
     # old behaviour; a field this version does not know is an error.
-    saved["model"] = Config.from_dict(saved.get("model", {})).to_dict()
-    defining = ("model", "episodes", "seed", "batch_size", "score_from")
+    saved = {**RunConfig().to_dict(), **saved}
+    saved["model"] = Config.from_dict(saved["model"]).to_dict()
+    defining = ("model", "episodes", "seed", "batch_size", "score_from",
+                "l2_penalty")
     diff = differences({k: saved.get(k) for k in defining},
                        {k: now[k] for k in defining})
     if diff:

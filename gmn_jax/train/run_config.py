@@ -28,6 +28,10 @@ class RunConfig:
   # The first t in the objective; None: the model's own (first_scored_step).
   # Set only by ablations that separate the objective from the memory layout.
   score_from: int | None = None
+  # An ablation: l2_penalty * (the sum of every parameter's square) added to
+  # the loss, as the authors' public code's --l2 (sbos/gmn one_shot.py,
+  # default 0; the paper names no regulariser). 0 is the paper's objective.
+  l2_penalty: float = 0.0
 
   def first_scored(self) -> int:
     if self.score_from is not None:
@@ -49,6 +53,8 @@ class RunConfig:
             f"--score_from={self.score_from} must lie in [{lowest}, "
             f"{self.episodes.length}): this model predicts from t = {lowest} "
             "and episodes end at --episode_length.")
+    if not self.l2_penalty >= 0:
+      raise ValueError(f"--l2_penalty={self.l2_penalty} must be >= 0.")
     if self.batch_size < 1:
       raise ValueError(f"--batch_size={self.batch_size} must be >= 1.")
     if self.batch_size % num_devices:

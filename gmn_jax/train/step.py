@@ -51,9 +51,13 @@ def make_train_step(run: RunConfig, mesh: Mesh):
   base_key = jax.random.key(run.seed + 1)
 
   def loss(params, x, key):  # float32 params, matmuls in run.matmul_dtype
-    return likelihood.training_objective(
+    value, bound = likelihood.training_objective(
         precision.cast_kernels(params, run.matmul_dtype), x, key, run.model,
         first)
+    if run.l2_penalty:
+      value += run.l2_penalty * sum(
+          jnp.sum(p ** 2) for p in jax.tree_util.tree_leaves(params))
+    return value, bound
 
   replicated = NamedSharding(mesh, P())
 
