@@ -43,7 +43,7 @@ def check_or_write_config(workdir: str, run: RunConfig) -> None:
     saved["model"] = Config.from_dict(saved["model"]).to_dict()
     defining = ("model", "episodes", "seed", "batch_size", "score_from",
                 "l2_penalty")
-    diff = differences({k: saved.get(k) for k in defining},
+    diff = differences({k: saved[k] for k in defining},
                        {k: now[k] for k in defining})
     if diff:
       raise ValueError(

@@ -55,8 +55,7 @@ def make_train_step(run: RunConfig, mesh: Mesh):
         precision.cast_kernels(params, run.matmul_dtype), x, key, run.model,
         first)
     if run.l2_penalty:
-      value += run.l2_penalty * sum(
-          jnp.sum(p ** 2) for p in jax.tree_util.tree_leaves(params))
+      value += run.l2_penalty * optax.tree.norm(params, squared=True)
     return value, bound
 
   replicated = NamedSharding(mesh, P())
