@@ -58,6 +58,10 @@ ENCODER_INK = flags.DEFINE_enum(
 L2_PENALTY = flags.DEFINE_float(
     "l2_penalty", 0.0, "An ablation: this times the sum of every parameter's "
     "square is added to the loss (the authors' code's --l2; the paper: 0).")
+CLASS_ROTATIONS = flags.DEFINE_integer(
+    "class_rotations", 1, "An ablation: train on each class and its turns by "
+    "90, 180, 270 degrees as new classes, this many in all (1: the paper's "
+    "data; evaluation never rotates).")
 LENGTH = flags.DEFINE_integer("episode_length", 20, "T.")
 CLASSES = flags.DEFINE_integer("num_classes", 2, "C_train.")
 ORDERING = flags.DEFINE_bool("conditional_ordering", False,
@@ -105,7 +109,7 @@ def run_config() -> RunConfig:
       seed=SEED.value, matmul_dtype=flags_common.MATMUL_DTYPE.value,
       checkpoint_every=CKPT.value, keep_checkpoints=KEEP.value,
       log_every=LOG.value, score_from=SCORE_FROM.value,
-      l2_penalty=L2_PENALTY.value)
+      l2_penalty=L2_PENALTY.value, class_rotations=CLASS_ROTATIONS.value)
 
 
 def main(argv):

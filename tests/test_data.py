@@ -85,6 +85,27 @@ def test_spec_errors():
     data.EpisodeSpec(length=2, num_classes=4, conditional=True).validate()
 
 
+def test_rotated_classes():
+  """Each class turned by 90, 180, 270 degrees becomes a class of its own,
+  after the originals; a quarter turn takes (row, col) to (27 - col, row)."""
+  x = np.zeros((2, 3, 28, 28), np.uint8)
+  x[0, :, 0, 1:5] = 1  # a stroke along the top row, left of centre
+  x[1, 1, 20, 3] = 1
+  images = x.reshape(2, 3, 784)
+  assert omniglot.with_rotations(images, 1) is not images
+  np.testing.assert_array_equal(omniglot.with_rotations(images, 1), images)
+  turned = omniglot.with_rotations(images, 4).reshape(8, 3, 28, 28)
+  np.testing.assert_array_equal(turned[:2], x)
+  assert turned[2, 0, 27 - np.arange(1, 5), 0].all()  # the stroke, a left column
+  assert turned[2, 0].sum() == 4
+  assert turned[3, 1, 27 - 3, 20] == 1 and turned[3, 1].sum() == 1
+  np.testing.assert_array_equal(turned[4:6], x[:, :, ::-1, ::-1])  # 180
+  np.testing.assert_array_equal(np.rot90(turned[6:8], 1, (-2, -1)), x)
+  assert omniglot.with_rotations(images, 2).shape == (4, 3, 784)
+  with pytest.raises(ValueError, match="rotations=5"):
+    omniglot.with_rotations(images, 5)
+
+
 def test_episode_statistics(train_split):
   spec = data.EpisodeSpec(20, 4, conditional=True)
   x, cls = data.episode_batch(train_split.images, spec, 2000, 5, 0, True)

@@ -219,6 +219,7 @@ def test_a_run_saved_before_a_config_field_existed_resumes(tmp_path, images):
   del saved["model"]["encoder_ink"]
   del saved["score_from"]
   del saved["l2_penalty"]
+  del saved["class_rotations"]
   path.write_text(json.dumps(saved))
   assert int(train(RUN, str(tmp_path), images=images, stop_after=1)["step"]) == 2
   split = RunConfig(**{**RUN.__dict__,
@@ -232,6 +233,26 @@ def test_a_run_saved_before_a_config_field_existed_resumes(tmp_path, images):
   decayed = RunConfig(**{**RUN.__dict__, "l2_penalty": 0.5})
   with pytest.raises(ValueError, match="l2_penalty: checkpoint 0.0 != now 0.5"):
     train(decayed, str(tmp_path), images=images)
+  rotated = RunConfig(**{**RUN.__dict__, "class_rotations": 4})
+  with pytest.raises(ValueError, match="class_rotations: checkpoint 1 != now 4"):
+    train(rotated, str(tmp_path), images=images)
+
+
+def test_class_rotations_train_on_the_turned_classes_too(tmp_path, images,
+                                                         monkeypatch):
+  """--class_rotations=k: episodes are drawn from the k turns of every
+  training class; values outside 1..4 are refused before any work."""
+  from gmn_jax.train import loop
+  seen = []
+  real = loop.episodes.episode_batch
+  monkeypatch.setattr(loop.episodes, "episode_batch",
+                      lambda imgs, *a: seen.append(imgs) or real(imgs, *a))
+  run = RunConfig(**{**RUN.__dict__, "class_rotations": 2})
+  train(run, str(tmp_path), images=images, stop_after=1)
+  np.testing.assert_array_equal(seen[0], data.omniglot.with_rotations(images, 2))
+  assert seen[0].shape[0] == 2 * images.shape[0]
+  with pytest.raises(ValueError, match="--class_rotations=0"):
+    RunConfig(**{**RUN.__dict__, "class_rotations": 0}).validate()
 
 
 def test_l2_penalty_is_added_to_the_loss_and_moves_the_update(images):

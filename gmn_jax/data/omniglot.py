@@ -87,6 +87,24 @@ def _validate(path, names, arrays) -> np.ndarray:
   return (images == 0).astype(np.uint8)  # ink = 1
 
 
+def with_rotations(images: np.ndarray, rotations: int) -> np.ndarray:
+  """[classes, drawings, 784] -> [rotations * classes, drawings, 784]: the
+  classes, then each class turned by 90, 180, 270 degrees (counter-clockwise)
+  as a class of its own, up to `rotations` turns in all (1: unchanged).
+
+  The few-shot literature's Omniglot augmentation (Santoro et al., 2016;
+  Vinyals et al., 2016); the authors' development code trained on augmented
+  arrays (sbos/gmn: `train_small_aug10.npz`), the paper names none.
+  """
+  if not 1 <= rotations <= 4:
+    raise ValueError(f"rotations={rotations}; expected 1 (none) to 4 (every "
+                     "right angle).")
+  side = int(round(np.sqrt(images.shape[-1])))
+  square = images.reshape(*images.shape[:-1], side, side)
+  turned = [np.rot90(square, k, axes=(-2, -1)) for k in range(rotations)]
+  return np.concatenate(turned).reshape(-1, *images.shape[1:])
+
+
 def save_split(split: str, data_dir: str, images: np.ndarray, names) -> str:
   """Write images [classes, drawings, 784] {0, 1} (ink = 1) in the authors'
   format; returns the path."""

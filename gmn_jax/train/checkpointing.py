@@ -42,7 +42,7 @@ def check_or_write_config(workdir: str, run: RunConfig) -> None:
     saved = {**RunConfig().to_dict(), **saved}
     saved["model"] = Config.from_dict(saved["model"]).to_dict()
     defining = ("model", "episodes", "seed", "batch_size", "score_from",
-                "l2_penalty")
+                "l2_penalty", "class_rotations")
     diff = differences({k: saved[k] for k in defining},
                        {k: now[k] for k in defining})
     if diff:

@@ -169,6 +169,7 @@ def train(run: RunConfig, workdir: str, data_dir: str = None,
   check_workdir(workdir)
   if images is None:
     images = omniglot.load_split("train", data_dir).images
+  images = omniglot.with_rotations(images, run.class_rotations)
   run.episodes.validate(images.shape[0])
   checkpointing.check_or_write_config(workdir, run)
 

@@ -34,6 +34,10 @@ class RunConfig:
   # At 0.003 on avg_c1 it did not narrow the train-to-test gap in 8,000 steps
   # (results/ablations/README.md, avg_c1_l2).
   l2_penalty: float = 0.0
+  # An ablation: train on each training class and its turns by 90, 180 and
+  # 270 degrees as new classes, this many in all (gmn_jax.data.omniglot.
+  # with_rotations); 1 is the paper's data. Evaluation never rotates.
+  class_rotations: int = 1
 
   def first_scored(self) -> int:
     if self.score_from is not None:
@@ -57,6 +61,9 @@ class RunConfig:
             "and episodes end at --episode_length.")
     if not self.l2_penalty >= 0:
       raise ValueError(f"--l2_penalty={self.l2_penalty} must be >= 0.")
+    if not 1 <= self.class_rotations <= 4:
+      raise ValueError(f"--class_rotations={self.class_rotations} must be 1 "
+                       "(the paper's classes) to 4 (every right angle).")
     if self.batch_size < 1:
       raise ValueError(f"--batch_size={self.batch_size} must be >= 1.")
     if self.batch_size % num_devices:
