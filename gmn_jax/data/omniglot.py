@@ -90,7 +90,8 @@ def _validate(path, names, arrays) -> np.ndarray:
 def with_rotations(images: np.ndarray, rotations: int) -> np.ndarray:
   """[classes, drawings, 784] -> [rotations * classes, drawings, 784]: the
   classes, then each class turned by 90, 180, 270 degrees (counter-clockwise)
-  as a class of its own, up to `rotations` turns in all (1: unchanged).
+  as a class of its own; `rotations` versions of every class in all (1: the
+  classes unchanged, 4: every right angle).
 
   The few-shot literature's Omniglot augmentation (Santoro et al., 2016;
   Vinyals et al., 2016); the authors' development code trained on augmented
