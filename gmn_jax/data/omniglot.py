@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gmn_jax.config import NUM_PIXELS
+from gmn_jax.config import IMAGE_SHAPE, NUM_PIXELS
 
 SPLITS = ("train", "test")
 ENV_VAR = "GMN_DATA_DIR"
@@ -100,8 +100,7 @@ def with_rotations(images: np.ndarray, rotations: int) -> np.ndarray:
   if not 1 <= rotations <= 4:
     raise ValueError(f"rotations={rotations}; expected 1 (none) to 4 (every "
                      "right angle).")
-  side = int(round(np.sqrt(images.shape[-1])))
-  square = images.reshape(*images.shape[:-1], side, side)
+  square = images.reshape(*images.shape[:-1], *IMAGE_SHAPE)
   turned = [np.rot90(square, k, axes=(-2, -1)) for k in range(rotations)]
   return np.concatenate(turned).reshape(-1, *images.shape[1:])
 
