@@ -180,6 +180,18 @@ def test_conditional_rows_start_at_c():
                     atol=0.01)
 
 
+def test_a_variant_is_compared_with_the_paper_row_it_is_named_after():
+  from gmn_jax.evaluate import paper
+  assert paper.paper_value("avg_c1_rotations", 1, 19) == 79.7
+  # the longest row: not avg_c1's numbers
+  assert paper.paper_value("avg_c1_conditional_rotations", 1, 19) == 80.7
+  assert paper.c_tests("avg_c1_rotations") == (1,)
+  assert paper.c_tests("gmn_c2_conditional_rotations") == (1, 2, 4)
+  assert paper.paper_row("avg_c10") is None  # a prefix must end at "_"
+  assert paper.paper_value("avg_c10", 1, 19) is None
+  assert paper.c_tests("avg_c10") == (1, 2, 4)
+
+
 def test_evaluation_does_not_depend_on_batch(test_split):
   config = VARIANTS["vae"]
   params = random_params(config)
@@ -430,3 +442,8 @@ def test_runs_table_names_each_rows_config_where_not_the_default():
   assert results.config_changes(Config(
       matching="average", decoder_input="plain").to_dict()) == \
       "matching=average, decoder_input=plain"
+  # and the run's data and objective, where a row was trained on other ones
+  run = RunConfig(class_rotations=4).to_dict()
+  assert results.config_changes(old, run) == "class_rotations=4"
+  del run["class_rotations"]  # a record from before RunConfig.class_rotations
+  assert results.config_changes(old, run) == "defaults"

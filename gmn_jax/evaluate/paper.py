@@ -19,14 +19,25 @@ TABLE1 = {
 }
 
 
+def paper_row(model: str):
+  """The paper's row that `model` reproduces: its own name, or for a variant
+  named <row>_<change> (avg_c1_rotations) the longest such row; None."""
+  rows = [name for name in TABLE1
+          if model == name or model.startswith(name + "_")]
+  return max(rows, key=len, default=None)
+
+
 def paper_value(model: str, c_test: int, t: int):
-  """The paper's number for a cell, or None where the paper has none."""
-  row = TABLE1.get(model, {}).get(c_test)
+  """The paper's number for a cell of `model`'s paper_row, or None where the
+  paper has none."""
+  row = TABLE1.get(paper_row(model), {}).get(c_test)
   if row is None or t not in COLUMNS:
     return None
   return row[COLUMNS.index(t)]
 
 
 def c_tests(model: str) -> tuple:
-  """The C_test values the paper reports for a model (1, 2, 4 otherwise)."""
-  return tuple(sorted(TABLE1[model])) if model in TABLE1 else (1, 2, 4)
+  """The C_test values the paper reports for `model`'s paper_row (1, 2, 4
+  where it has none)."""
+  row = paper_row(model)
+  return tuple(sorted(TABLE1[row])) if row else (1, 2, 4)

@@ -14,6 +14,7 @@ import numpy as np
 
 from gmn_jax.config import Config, first_scored_step
 from gmn_jax.evaluate import latent, paired, paper, table1
+from gmn_jax.train.run_config import OBJECTIVE_FIELDS, RunConfig
 
 
 EARLIER = "earlier"  # results/<model>/earlier/<steps>/: evaluations kept
@@ -298,11 +299,15 @@ def bound_split(rows: list, latents: dict) -> list:
   return lines
 
 
-def config_changes(config: dict) -> str:
-  """A recorded model Config as its fields that differ from Config()'s
-  (fields it predates read as their defaults): how the rows differ."""
+def config_changes(config: dict, run: dict = None) -> str:
+  """A recorded model Config, and the run's OBJECTIVE_FIELDS (`run`: a
+  recorded RunConfig, or None), as their fields that differ from the
+  defaults (fields a record predates read as their defaults): how the rows
+  differ."""
   changed = {k: v for k, v in Config.from_dict(config).to_dict().items()
              if v != getattr(Config(), k)}
+  changed.update({k: run[k] for k in OBJECTIVE_FIELDS
+                  if k in (run or {}) and run[k] != getattr(RunConfig(), k)})
   return ", ".join(f"{k}={v}" for k, v in changed.items()) or "defaults"
 
 
@@ -325,11 +330,12 @@ def write_overview(results_dir: str) -> str:
   for model in sorted({r["model"] for r in rows}):
     d = os.path.join(results_dir, model)
     ev = _json(os.path.join(d, "provenance.json"))
-    trained = _trained_on(
-        _json(os.path.join(d, "training.json")).get("segments", []))
+    training = _json(os.path.join(d, "training.json"))
+    trained = _trained_on(training.get("segments", []))
     commit = re.sub(r"^([0-9a-f]{7})[0-9a-f]+", r"\1", str(ev.get("commit", "?")))
     lines.append(
-        f"| {model} | {config_changes(ev.get('config', {}))} | "
+        f"| {model} | "
+        f"{config_changes(ev.get('config', {}), training.get('run_config'))} | "
         f"{ev.get('steps', '?')} | {trained} | "
         f"{ev.get('device', '?')} | {ev.get('num_episodes', '?')} x "
         f"{ev.get('num_samples', '?')} | {commit} |")

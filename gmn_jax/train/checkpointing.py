@@ -12,7 +12,7 @@ import orbax.checkpoint as ocp
 from jax.flatten_util import ravel_pytree
 
 from gmn_jax.config import Config
-from gmn_jax.train.run_config import RunConfig, differences
+from gmn_jax.train.run_config import OBJECTIVE_FIELDS, RunConfig, differences
 
 CONFIG_FILE = "run_config.json"
 
@@ -41,8 +41,7 @@ def check_or_write_config(workdir: str, run: RunConfig) -> None:
     # old behaviour; a field this version does not know is an error.
     saved = {**RunConfig().to_dict(), **saved}
     saved["model"] = Config.from_dict(saved["model"]).to_dict()
-    defining = ("model", "episodes", "seed", "batch_size", "score_from",
-                "l2_penalty", "class_rotations")
+    defining = ("model", "episodes", "seed", "batch_size") + OBJECTIVE_FIELDS
     diff = differences({k: saved[k] for k in defining},
                        {k: now[k] for k in defining})
     if diff:

@@ -11,6 +11,12 @@ PAPER_STEPS = 90_750  # 750 epochs of 121 batches.
 PAPER_LEARNING_RATES = (1e-3, 3e-4, 1e-4)
 
 
+# The fields besides the model and its episodes that change what a run
+# learns: a checkpoint resumes only under the same values, and results name
+# them where they are not the default.
+OBJECTIVE_FIELDS = ("score_from", "l2_penalty", "class_rotations")
+
+
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
   model: Config = Config()
