@@ -322,7 +322,10 @@ def write_overview(results_dir: str) -> str:
            "about the gaps to the paper: `ablations/README.md`. Each cell is "
            "an importance-sampled estimate, an upper bound in expectation "
            "that tightens with more samples of z; what more samples take "
-           "off: `ablations/README.md`, \"importance_samples\".", ""]
+           "off: `ablations/README.md`, \"importance_samples\". A row named "
+           "<row>_<change> (avg_c1_rotations) is a variant of the paper's "
+           "<row>, beside that row's numbers; the Runs table names its "
+           "change.", ""]
   lines.append(table1.markdown(rows, "## Conditional NLL (nats)"))
   lines += ["## Runs", "", "| model | Config, where not the default | steps | "
             "trained on: steps, wall time | evaluated on | eval episodes x "
