@@ -306,8 +306,10 @@ def config_changes(config: dict, run: dict = None) -> str:
   differ."""
   changed = {k: v for k, v in Config.from_dict(config).to_dict().items()
              if v != getattr(Config(), k)}
+  default_run = RunConfig().to_dict()
+  run = {**default_run, **(run or {})}
   changed.update({k: run[k] for k in OBJECTIVE_FIELDS
-                  if k in (run or {}) and run[k] != getattr(RunConfig(), k)})
+                  if run[k] != default_run[k]})
   return ", ".join(f"{k}={v}" for k, v in changed.items()) or "defaults"
 
 
