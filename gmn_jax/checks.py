@@ -95,5 +95,6 @@ def check_params(params, config: Config) -> None:
   more = f" (and {len(problems) - 6} more)" if len(problems) > 6 else ""
   raise ValueError(
       f"params do not belong to {config}: " + "; ".join(problems[:6]) + more +
-      ". Pass the config the params were made with (init_params(key, config) "
-      "or the config saved beside a checkpoint).")
+      ". Pass the config the params were made with: init_params(key, config)'s, "
+      "the one gmn_jax.load_params returns with an export's params, or the one "
+      "saved beside a checkpoint.")

@@ -60,7 +60,9 @@ def test_accepted_encodings_agree(params):
 
 
 def test_params_of_another_config(params):
-  with pytest.raises(ValueError, match="do not belong to Config.*missing"):
+  # The fix is named, for an export too: load_params gives its config.
+  with pytest.raises(ValueError, match="do not belong to Config.*missing.*"
+                     "gmn_jax.load_params returns"):
     gmn_jax.conditional_nll(params, np.zeros((3, 784), np.float32),
                             config=VARIANTS["attention"])
 
