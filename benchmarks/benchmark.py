@@ -302,6 +302,21 @@ def ops_section(r: dict) -> str:
                     for o in r["top_ops"][:10]))
 
 
+def _step_bound(r: dict) -> str:
+  """shapes_section's sentence on the whole step (runs since the field)."""
+  if "step_bound_gflops_per_s" not in r:
+    return ""
+  ceiling, step = r["matmul_ceiling_gflops_per_s"], r["step"]
+  return (f" The whole B = 20 step in the same run: {step['gflop']:.1f} GFLOP "
+          f"in {step['step_s'] * 1e3:.0f} ms, "
+          f"{step['gflops_per_s'] / ceiling:.0%} of the ceiling. With its "
+          "convolutions at these times, its controllers' forward and backward "
+          f"as they run alone ({r['controllers_ms']:.0f} ms) and everything "
+          "else (patches, activations, pooling, the likelihood, Adam) free, it "
+          f"would reach **{r['step_bound_gflops_per_s'] / ceiling:.0%}**: the "
+          "most that faster convolutions in psi and the generator could give.")
+
+
 def shapes_section(r: dict) -> str:
   ceiling = r["matmul_ceiling_gflops_per_s"]
   by_product = collections.defaultdict(lambda: [0.0, 0.0])
@@ -321,8 +336,8 @@ def shapes_section(r: dict) -> str:
           "Together "
           f"{r['bound_gflops_per_s']:.0f} GFLOP/s, "
           f"**{r['bound_gflops_per_s'] / ceiling:.0%}** of the {ceiling:.0f} "
-          "GFLOP/s ceiling measured in the same run.\n\n"
-          "| part | product | GFLOP | ms | of ceiling |\n|---|---|---|---|---|\n"
+          "GFLOP/s ceiling measured in the same run." + _step_bound(r) +
+          "\n\n| part | product | GFLOP | ms | of ceiling |\n|---|---|---|---|---|\n"
           + "".join(f"| {part} | {product} | {g:.2f} | {ms:.1f} | "
                     f"{ceiling_share(g, ms, ceiling):.0%} |\n"
                     for (part, product), (g, ms) in by_product.items()))

@@ -390,14 +390,24 @@ def product_seconds(m: int, k: int, n: int, reps: int) -> float:
   return benchmark.timed(fn, a, b, reps=reps, min_rep_s=0.02) / len(a)
 
 
+def step_bound(step_gflop: float, conv_s: float, controllers_s: float) -> float:
+  """GFLOP/s of a step whose convolutions took `conv_s` (their products at
+  their ideal), whose controllers took `controllers_s` (as they run) and whose
+  other work (im2col, activations, pooling, the likelihood, Adam) took no
+  time: what making psi and the generator faster could give the step at most."""
+  return step_gflop / (conv_s + controllers_s)
+
+
 def shapes_main(reps: int = 5):
   """The B = 20 step's convolutions, each product timed alone as one float32
   matmul of its im2col shape (no patches built, nothing around it; no
   dispatch per product, product_seconds) and credited with the forward's
   FLOPs: an upper bound on the share of the matmul ceiling the convolutions
-  could reach. The ceiling is measured before and after them and the larger
-  kept, as benchmark.py does: one measurement in a slow spell (387 against
-  427-441 GFLOP/s within the hour, CPU, session 21) flatters every share."""
+  could reach; and the whole B = 20 step and its controllers, timed in the
+  same run, for step_bound. The ceiling is measured before and after them
+  and the larger kept, as benchmark.py does: one measurement in a slow spell
+  (387 against 427-441 GFLOP/s within the hour, CPU, session 21) flatters
+  every share."""
   ceiling_runs = [benchmark.matmul_ceiling(reps=reps)]
   seconds, rows = {}, []
   for conv in conv_shapes():
@@ -410,21 +420,37 @@ def shapes_main(reps: int = 5):
                    "stride": conv["stride"], "product": product,
                    "shape": [m, k, n], "gflop": useful / 1e9,
                    "ms": seconds[m, k, n] * 1e3})
+  # The whole step and its controllers, in the same run: how much of the
+  # step the convolutions' bound leaves room for.
+  step = benchmark.bench_train(20, data.load_split("train").images, reps)
+  cfg = config_lib.Config()
+  run, args = backward(controllers(cfg), model.init_params(
+      jax.random.key(0), cfg), jax.random.normal(
+          jax.random.key(0), (20, 20, config_lib.FEATURE_DIM)))
+  controllers_s = benchmark.timed(run, *args, reps=reps)
   ceiling_runs.append(benchmark.matmul_ceiling(reps=reps))
   ceiling = max(ceiling_runs)
   bound = matmul_bound([(r["gflop"] * 1e9, r["ms"] / 1e3) for r in rows])
+  whole = step_bound(step["gflop"], sum(r["ms"] for r in rows) / 1e3,
+                     controllers_s)
   for r in rows:
     print(f"{r['part']:9s} w {r['w']} s{r['stride']} {r['product']:15s} "
           f"{r['shape']} {r['ms']:6.2f} ms "
           f"{benchmark.ceiling_share(r['gflop'], r['ms'], ceiling):4.0%}")
   print(f"all: {bound:.0f} GFLOP/s = {bound / ceiling:.0%} of the "
         f"{ceiling:.0f} GFLOP/s ceiling")
+  print(f"the B = 20 step: {step['gflops_per_s']:.0f} GFLOP/s = "
+        f"{step['gflops_per_s'] / ceiling:.0%}; with these convolutions, the "
+        f"controllers ({controllers_s * 1e3:.1f} ms) and nothing else: "
+        f"{whole:.0f} GFLOP/s = {whole / ceiling:.0%}")
   path = os.path.join(HERE, "results", f"shapes_{benchmark.device_name()}.json")
   benchmark.write_result(path, {"device": jax.devices()[0].device_kind,
                                 "jax_version": jax.__version__,
                                 "matmul_ceiling_gflops_per_s": ceiling,
                                 "matmul_ceiling_runs_gflops_per_s": ceiling_runs,
-                                "bound_gflops_per_s": bound, "products": rows})
+                                "bound_gflops_per_s": bound, "products": rows,
+                                "step": step, "controllers_ms": controllers_s * 1e3,
+                                "step_bound_gflops_per_s": whole})
   benchmark.write_readme()
   print(f"wrote {path} and benchmarks/README.md")
 

@@ -1,15 +1,17 @@
-"""benchmarks/profile_step.py's reading of a Perfetto trace: which events are
-device kernels, their busy time and their kinds."""
+"""benchmarks/profile_step.py's reading of a Perfetto trace (which events are
+device kernels, their busy time and their kinds) and its bounds on the step."""
 import gzip
 import json
 import os
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
+import benchmark  # noqa: E402
 import profile_step  # noqa: E402
 
 
@@ -156,3 +158,18 @@ def test_products_are_timed_as_copies_in_one_call():
     np.testing.assert_allclose(o, np.full((6, 2), 3.0 * (1 + i)))
   assert len(profile_step.product_copies(6, 3, 2, copies=8)[1]) == 8
   assert len(profile_step.product_copies(6, 3, 2, max_bytes=1)[1]) == 1
+
+
+def test_the_step_bound_leaves_only_convolutions_and_controllers():
+  # 20 GFLOP in 60 ms of ideal convolutions and 40 ms of controllers.
+  assert profile_step.step_bound(20.0, 0.06, 0.04) == pytest.approx(200.0)
+  record = {"device": "cpu", "commit": "abc", "matmul_ceiling_gflops_per_s": 400.0,
+            "bound_gflops_per_s": 160.0,
+            "products": [{"part": "psi", "product": "forward", "gflop": 1.0,
+                          "ms": 10.0}]}
+  assert "would reach" not in benchmark.shapes_section(record)  # older runs
+  record.update(step={"gflop": 20.0, "step_s": 0.2, "gflops_per_s": 100.0},
+                controllers_ms=40.0, step_bound_gflops_per_s=200.0)
+  text = benchmark.shapes_section(record)
+  assert "20.0 GFLOP in 200 ms, 25% of the ceiling" in text
+  assert "(40 ms)" in text and "would reach **50%**" in text
