@@ -31,8 +31,8 @@ def save_params(path: str, params: dict, config: Config, **metadata) -> None:
   os.replace(tmp, path)
 
 
-def load_params(path: str):
-  """-> (params, config, metadata) from a file written by `save_params`."""
+def _read(path: str) -> tuple:
+  """-> (blob, config, metadata) of a file written by `save_params`."""
   if not os.path.exists(path):
     raise FileNotFoundError(f"No params file at {path!r}.")
   with open(path, "rb") as f:
@@ -43,7 +43,19 @@ def load_params(path: str):
   if not isinstance(blob, dict) or blob.get("format") != FORMAT:
     raise ValueError(f"{path!r} is not a gmn_jax params file (expected format "
                      f"{FORMAT!r}).")
-  config = Config.from_dict(json.loads(blob["config"]))
+  return (blob, Config.from_dict(json.loads(blob["config"])),
+          json.loads(blob["metadata"]))
+
+
+def read_header(path: str) -> tuple:
+  """-> (config, metadata) of a file written by `save_params`, its params
+  left unbuilt."""
+  return _read(path)[1:]
+
+
+def load_params(path: str):
+  """-> (params, config, metadata) from a file written by `save_params`."""
+  blob, config, metadata = _read(path)
   target = jax.eval_shape(lambda: model.init_params(jax.random.key(0), config))
   try:
     params = serialization.from_state_dict(target, blob["params"])
@@ -51,4 +63,4 @@ def load_params(path: str):
     raise ValueError(f"{path!r}: params do not match its config {config}: {e}")
   params = jax.tree_util.tree_map(jax.numpy.asarray, params)
   checks.check_params(params, config)
-  return params, config, json.loads(blob["metadata"])
+  return params, config, metadata

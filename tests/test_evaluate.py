@@ -447,3 +447,24 @@ def test_runs_table_names_each_rows_config_where_not_the_default():
   assert results.config_changes(old, run) == "class_rotations=4"
   del run["class_rotations"]  # a record from before RunConfig.class_rotations
   assert results.config_changes(old, run) == "defaults"
+
+
+def test_pretrained_index_names_each_exports_run_and_its_rows_results(tmp_path):
+  import gmn_jax
+  pretrained, results_dir = tmp_path / "pretrained", tmp_path / "results"
+  config = VARIANTS["average"]
+  for row in ("avg_c1_rotations", "orphan"):
+    gmn_jax.save_params(str(pretrained / f"{row}.msgpack"),
+                        random_params(config), config, model=f"{row}_run",
+                        steps=90750, commit="abc1234")
+  (results_dir / "avg_c1_rotations").mkdir(parents=True)
+  (results_dir / "avg_c1_rotations" / "run_config.json").write_text(
+      json.dumps(RunConfig(class_rotations=4).to_dict()))
+  text = open(results.write_pretrained_index(str(pretrained),
+                                             str(results_dir))).read()
+  changes = results.config_changes(config.to_dict())
+  assert (f"| `avg_c1_rotations.msgpack` | avg_c1_rotations_run | 90750 | "
+          f"abc1234 | {changes}, class_rotations=4 | "
+          "[avg_c1_rotations](../results/avg_c1_rotations/) |") in text
+  # an export without a results folder keeps the file's own config
+  assert f"| `orphan.msgpack` | orphan_run | 90750 | abc1234 | {changes} | none |" in text
