@@ -420,7 +420,10 @@ def write_overview(results_dir: str) -> str:
       lines.append(f"| {model} | {c['ways']} | {c['shots']} | "
                    f"{c['accuracy']:.3f} | ± {c['ci95']:.3f} | {c['tasks']} | "
                    f"{source.get('device', '?')}, {source.get('commit', '?')} |")
-  path = os.path.join(results_dir, "README.md")
+  return _write_lines(os.path.join(results_dir, "README.md"), lines)
+
+
+def _write_lines(path: str, lines: list) -> str:
   with open(path, "w") as f:
     f.write("\n".join(lines) + "\n")
   return path
@@ -451,10 +454,7 @@ def write_pretrained_index(pretrained_dir: str, results_dir: str) -> str:
     lines.append(f"| `{os.path.basename(path)}` | {meta.get('model', '?')} | "
                  f"{meta.get('steps', '?')} | {meta.get('commit', '?')} | "
                  f"{config_changes(config.to_dict(), run)} | {link} |")
-  out = os.path.join(pretrained_dir, "README.md")
-  with open(out, "w") as f:
-    f.write("\n".join(lines) + "\n")
-  return out
+  return _write_lines(os.path.join(pretrained_dir, "README.md"), lines)
 
 
 def train_test_gap(model_dir: str, lat: dict) -> str:
