@@ -73,6 +73,15 @@ def controllers(cfg):
   return fn
 
 
+def controllers_backward(params, batch: int = 20, length: int = 20):
+  """backward()'s (run, args) for the controllers of the default Config on
+  random features of `batch` episodes of `length`: the parts table's row,
+  and the controllers' time in step_bound."""
+  feats = jax.random.normal(jax.random.key(0),
+                            (batch, length, config_lib.FEATURE_DIM))
+  return backward(controllers(config_lib.Config()), params, feats)
+
+
 def kernel_kind(name: str) -> str:
   """A coarse class of a GPU kernel's name (cuBLAS, cuDNN and XLA's)."""
   low = name.lower()
@@ -423,10 +432,8 @@ def shapes_main(reps: int = 5):
   # The whole step and its controllers, in the same run: how much of the
   # step the convolutions' bound leaves room for.
   step = benchmark.bench_train(20, data.load_split("train").images, reps)
-  cfg = config_lib.Config()
-  run, args = backward(controllers(cfg), model.init_params(
-      jax.random.key(0), cfg), jax.random.normal(
-          jax.random.key(0), (20, 20, config_lib.FEATURE_DIM)))
+  run, args = controllers_backward(
+      model.init_params(jax.random.key(0), config_lib.Config()))
   controllers_s = benchmark.timed(run, *args, reps=reps)
   ceiling_runs.append(benchmark.matmul_ceiling(reps=reps))
   ceiling = max(ceiling_runs)
@@ -503,7 +510,6 @@ def main():
   key = jax.random.key(0)
   params = model.init_params(key, cfg)
   x = (jax.random.uniform(key, (n, 784)) < 0.1).astype(jnp.float32)
-  feats = jax.random.normal(key, (b, t, config_lib.FEATURE_DIM))
   dec_in = jax.random.normal(key, (n, cfg.latent_dim + cfg.readout_dim))
   h13 = jax.random.normal(key, (n, 13, 13, 16))
   h28 = jax.random.normal(key, (n, 28, 28, 16))
@@ -514,7 +520,7 @@ def main():
       ("psi (encoder)",
        backward(encoder.encode, params["encoder"], x, wrt_input=False)),
       ("controllers (prior, recognition, generative)",
-       backward(controllers(cfg), params, feats)),
+       controllers_backward(params, b, t)),
       ("generator", backward(decoder.decode, params["decoder"], dec_in)),
       ("  its last section (13 -> 28)", backward(layers.up_section, last, h13)),
       ("    transposed conv 13 -> 28", backward(

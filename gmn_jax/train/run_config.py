@@ -44,8 +44,8 @@ class RunConfig:
   # 270 degrees as new classes, this many in all (gmn_jax.data.omniglot.
   # with_rotations); 1 is the paper's data. Evaluation never rotates. At 4,
   # over the full schedule, it took avg_c1 8-10 nats closer on test, to
-  # within 1.7 nats of the paper's row at t >= 1, and left gmn_c2 within 0.6 nats through
-  # 5,250 steps (results/ablations/README.md, avg_c1_rotations).
+  # within 1.7 nats of the paper's row at t >= 1, and left gmn_c2 within 0.6
+  # nats through 5,250 steps (results/ablations/README.md, avg_c1_rotations).
   class_rotations: int = 1
 
   def first_scored(self) -> int:
