@@ -247,6 +247,27 @@ def test_claims_are_checked_on_the_table():
                 "(avg_c2_conditional) at t>=5, C_test=2"] is True
 
 
+
+def test_a_variant_is_compared_with_its_twin_trained_as_it_was():
+  def row(model, nll):
+    return [{"model": model, "c_test": 2, "t": t, "nll": nll}
+            for t in range(2, 20)]
+  claim = ("attention (gmn_c2_conditional_rotations) beats average "
+           "(avg_c2_conditional_rotations) at t>=5, C_test=2")
+  # the paper's average row, worse than the variant, does not stand in
+  rows = row("gmn_c2_conditional_rotations", 70.0) + row(
+      "avg_c2_conditional", 80.0)
+  claims = dict(results.qualitative_claims(rows))
+  assert claims[claim + ": untested, no results for "
+                "avg_c2_conditional_rotations yet"] is None
+  claims = dict(results.qualitative_claims(
+      rows + row("avg_c2_conditional_rotations", 65.0)))
+  assert claims[claim + "; not at " + ", ".join(
+      f"t={t} (70.0 vs 65.0)" for t in range(5, 20))] is False
+  # a variant of a row in no pair adds none
+  assert results.attention_average_pairs({"avg_c1_rotations"}) == list(
+      results.ATTENTION_VS_AVERAGE)
+
 def test_attention_and_average_are_compared_at_equal_steps():
   def evaluation(model, steps, nll):
     return [{"model": model, "c_test": 2, "t": t, "nll": nll, "steps": steps}
