@@ -247,7 +247,6 @@ def test_claims_are_checked_on_the_table():
                 "(avg_c2_conditional) at t>=5, C_test=2"] is True
 
 
-
 def test_a_variant_is_compared_with_its_twin_trained_as_it_was():
   def row(model, nll):
     return [{"model": model, "c_test": 2, "t": t, "nll": nll}
@@ -267,6 +266,7 @@ def test_a_variant_is_compared_with_its_twin_trained_as_it_was():
   # a variant of a row in no pair adds none
   assert results.attention_average_pairs({"avg_c1_rotations"}) == list(
       results.ATTENTION_VS_AVERAGE)
+
 
 def test_attention_and_average_are_compared_at_equal_steps():
   def evaluation(model, steps, nll):
