@@ -5,8 +5,10 @@
 #
 # TASK is one of
 #   train:NAME  train RUNS/NAME with experiments/configs/NAME.flags (resume from
-#               its latest checkpoint, or start fresh) until its schedule ends or
-#               the time is up; SIGTERM saves a checkpoint.
+#               its latest checkpoint, else from $UNFINISHED/NAME.msgpack where
+#               that exists, default pretrained/unfinished, else start fresh)
+#               until its schedule ends or the time is up; SIGTERM saves a
+#               checkpoint.
 #   eval:NAME   Table 1 of RUNS/NAME's latest checkpoint, or of pretrained/NAME.msgpack
 #               where RUNS/NAME has none: $EVAL_EPISODES episodes per C_test
 #               (default 21000: standard errors under 0.3 nats), full float32,
@@ -53,9 +55,13 @@ for task in "$@"; do
   case $task in
     train:*)
       mkdir -p "$RUNS/$name"
+      init=() unfinished=${UNFINISHED:-pretrained/unfinished}/$name.msgpack
+      [[ -f $unfinished ]] && init=(--init_params="$unfinished")  # ignored
+      # by train.py once the workdir has a checkpoint
       timeout -k 20 -s TERM "$budget" $PY experiments/train.py \
           --flagfile="experiments/configs/$name.flags" --workdir="$RUNS/$name" \
-          --log_every=250 --checkpoint_every=5000 > "$RUNS/$name/train.log" 2>&1
+          --log_every=250 --checkpoint_every=5000 "${init[@]}" \
+          > "$RUNS/$name/train.log" 2>&1
       echo "$task: rc=$? $(( $(date +%s) - start )) s"
       grep -E "steps/s|Error" "$RUNS/$name/train.log" | tail -n 1
       trained+=("$name") names+=("$name") ;;

@@ -3,7 +3,10 @@
 # carried .devrun) the data arrays and, for each NAME, what its run needs to
 # resume there: LOCAL/NAME's latest checkpoint, metrics.jsonl, provenance.json
 # and run_config.json (LOCAL: default ~/runs). A fresh run, or an evaluation
-# of pretrained/NAME.msgpack, needs no NAME here.
+# of pretrained/NAME.msgpack, needs no NAME here. A run with no checkpoint
+# here that continues from pretrained/unfinished/NAME.msgpack stages only its
+# history (provenance.json, metrics.jsonl), copied into LOCAL/NAME from its
+# results folder as WORKSPACE.md says.
 #
 #   bash benchmarks/accelerator_stage.sh RUNS [NAME...]
 set -eu
@@ -14,9 +17,17 @@ mkdir -p "$RUNS/data"
 [[ -d $RUNS/data/omniglot28 ]] || cp -rL "$DATA" "$RUNS/data/omniglot28"
 for name in "$@"; do
   src=$LOCAL/$name
-  last=$(ls "$src/checkpoints" | grep -E '^[0-9]+$' | sort -n | tail -n 1)
-  [[ -n $last ]] || { echo "$src has no checkpoint to stage" >&2; exit 1; }
+  last=$(ls "$src/checkpoints" 2> /dev/null | grep -E '^[0-9]+$' | sort -n | tail -n 1)
   rm -rf "${RUNS:?}/$name"
+  mkdir -p "$RUNS/$name"
+  if [[ -z $last ]]; then
+    [[ -f pretrained/unfinished/$name.msgpack ]] || {
+      echo "$src has no checkpoint to stage, and there is no pretrained/unfinished/$name.msgpack" >&2
+      exit 1; }
+    cp "$src"/{provenance.json,metrics.jsonl} "$RUNS/$name/"
+    echo "$name: its history; train:$name starts from pretrained/unfinished/$name.msgpack"
+    continue
+  fi
   mkdir -p "$RUNS/$name/checkpoints"
   cp "$src"/{run_config.json,provenance.json,metrics.jsonl} "$RUNS/$name/"
   cp -r "$src/checkpoints/$last" "$RUNS/$name/checkpoints/"

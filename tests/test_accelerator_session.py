@@ -1,6 +1,7 @@
 """The lease tooling (benchmarks/accelerator_session.sh, accelerator_unpack.sh),
 run here on the CPU with the smoke model: what a scarce accelerator call
 relies on must work before the call."""
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,24 @@ def test_tasks_without_time_are_skipped(tmp_path):
   log = session(tmp_path / "out", tmp_path, 20, "train:smoke", "trace")
   assert "train:smoke: skipped" in log and "trace: skipped" in log
   assert not (tmp_path / "smoke").exists()
+
+
+def test_a_run_without_a_checkpoint_continues_from_its_unfinished_export(
+    tmp_path):
+  import gmn_jax
+  from conftest import random_params
+  runs, out, unfinished = tmp_path / "devrun", tmp_path / "out", tmp_path / "u"
+  (runs / "data").mkdir(parents=True)
+  out.mkdir()
+  os.symlink(omniglot.default_data_dir(), runs / "data" / "omniglot28")
+  config = gmn_jax.Config(latent_dim=8, state_dim=16, match_dim=16,
+                          num_passes=2)  # experiments/configs/smoke.flags
+  gmn_jax.save_params(str(unfinished / "smoke.msgpack"), random_params(config),
+                      config, model="smoke", steps=4, commit="abc1234")
+  log = session(out, runs, 600, "train:smoke", UNFINISHED=str(unfinished))
+  assert "train:smoke: rc=0" in log
+  provenance = json.loads((runs / "smoke" / "provenance.json").read_text())
+  [segment] = provenance["segments"]
+  assert segment["warm_start"] == {"from": str(unfinished / "smoke.msgpack"),
+                                   "step": 4}
+  assert "step 6/6" in (runs / "smoke" / "train.log").read_text()

@@ -489,3 +489,24 @@ def test_pretrained_index_names_each_exports_run_and_its_rows_results(tmp_path):
           "[avg_c1_rotations](../results/avg_c1_rotations/) |") in text
   # an export without a results folder keeps the file's own config
   assert f"| `orphan.msgpack` | orphan_run | 90750 | abc1234 | {changes} | none |" in text
+  assert "Unfinished runs" not in text
+
+
+def test_pretrained_index_lists_unfinished_runs_apart_with_how_to_continue(
+    tmp_path):
+  import gmn_jax
+  config = VARIANTS["attention"]
+  gmn_jax.save_params(str(tmp_path / "gmn_c2.msgpack"), random_params(config),
+                      config, model="gmn_c2", steps=90750, commit="abc1234")
+  gmn_jax.save_params(str(tmp_path / "unfinished" / "gmn_c2_seed1.msgpack"),
+                      random_params(config), config, model="gmn_c2_seed1",
+                      steps=26000, commit="def5678")
+  text = open(results.write_pretrained_index(str(tmp_path),
+                                             str(tmp_path / "results"))).read()
+  rows, unfinished = text.split("## Unfinished runs")
+  assert "`gmn_c2.msgpack` | gmn_c2 | 90750" in rows
+  assert "seed1" not in rows  # not offered as a model to use
+  assert ("| `unfinished/gmn_c2_seed1.msgpack` | 26000 | def5678 | `python "
+          "experiments/train.py --flagfile=experiments/configs/gmn_c2_seed1.flags "
+          "--workdir=~/runs/gmn_c2_seed1 "
+          "--init_params=pretrained/unfinished/gmn_c2_seed1.msgpack` |") in unfinished

@@ -21,6 +21,9 @@ from gmn_jax.train.run_config import OBJECTIVE_FIELDS, RunConfig
 
 EARLIER = "earlier"  # results/<model>/earlier/<steps>/: evaluations kept
 # from before the model trained on, for comparisons at equal steps
+UNFINISHED = "unfinished"  # pretrained/unfinished/<run>.msgpack: the latest
+# params of a run whose schedule has not ended, so that a new machine (whose
+# ~/runs is empty) continues it instead of starting again
 
 
 def load_rows(results_dir: str, folder: str = "*") -> list:
@@ -471,7 +474,34 @@ def write_pretrained_index(pretrained_dir: str, results_dir: str) -> str:
     lines.append(f"| `{os.path.basename(path)}` | {meta.get('model', '?')} | "
                  f"{meta.get('steps', '?')} | {meta.get('commit', '?')} | "
                  f"{config_changes(config.to_dict(), run)} | {link} |")
-  return _write_lines(os.path.join(pretrained_dir, "README.md"), lines)
+  return _write_lines(os.path.join(pretrained_dir, "README.md"),
+                      lines + unfinished_runs(pretrained_dir))
+
+
+def unfinished_runs(pretrained_dir: str) -> list:
+  """Markdown lines: pretrained_dir/unfinished/<run>.msgpack, each with its
+  steps and the command that continues it; [] where there are none."""
+  paths = sorted(glob.glob(os.path.join(pretrained_dir, UNFINISHED, "*.msgpack")))
+  if not paths:
+    return []
+  lines = ["", "## Unfinished runs", "",
+           "The latest params of runs whose schedule has not ended, committed "
+           "when their machine stopped so that the next one continues them "
+           "(Adam's moments restart); not models to use. Copy the run's "
+           "`training.json` and `metrics.jsonl` from its results folder into "
+           "the workdir first (as `provenance.json` and `metrics.jsonl`), so "
+           "that its history continues; a lease's `train:<run>` starts from "
+           "the file by itself.", "",
+           "| file | steps | commit | continue with |", "|---|---|---|---|"]
+  for path in paths:
+    _, meta = checkpoints.read_header(path)
+    run = os.path.basename(path)[:-len(".msgpack")]
+    lines.append(
+        f"| `{UNFINISHED}/{run}.msgpack` | {meta.get('steps', '?')} | "
+        f"{meta.get('commit', '?')} | `python experiments/train.py "
+        f"--flagfile=experiments/configs/{run}.flags --workdir=~/runs/{run} "
+        f"--init_params=pretrained/{UNFINISHED}/{run}.msgpack` |")
+  return lines
 
 
 def train_test_gap(model_dir: str, lat: dict) -> str:
