@@ -55,9 +55,9 @@ for task in "$@"; do
   case $task in
     train:*)
       mkdir -p "$RUNS/$name"
+      # train.py ignores --init_params once the workdir has a checkpoint.
       init=() unfinished=${UNFINISHED:-pretrained/unfinished}/$name.msgpack
-      [[ -f $unfinished ]] && init=(--init_params="$unfinished")  # ignored
-      # by train.py once the workdir has a checkpoint
+      [[ -f $unfinished ]] && init=(--init_params="$unfinished")
       timeout -k 20 -s TERM "$budget" $PY experiments/train.py \
           --flagfile="experiments/configs/$name.flags" --workdir="$RUNS/$name" \
           --log_every=250 --checkpoint_every=5000 "${init[@]}" \

@@ -4,7 +4,8 @@
 # resume there: LOCAL/NAME's latest checkpoint, metrics.jsonl, provenance.json
 # and run_config.json (LOCAL: default ~/runs). A fresh run, or an evaluation
 # of pretrained/NAME.msgpack, needs no NAME here. A run with no checkpoint
-# here that continues from pretrained/unfinished/NAME.msgpack stages only its
+# here that continues from $UNFINISHED/NAME.msgpack (default
+# pretrained/unfinished, as accelerator_session.sh reads it) stages only its
 # history (provenance.json, metrics.jsonl), copied into LOCAL/NAME from its
 # results folder as WORKSPACE.md says.
 #
@@ -21,11 +22,12 @@ for name in "$@"; do
   rm -rf "${RUNS:?}/$name"
   mkdir -p "$RUNS/$name"
   if [[ -z $last ]]; then
-    [[ -f pretrained/unfinished/$name.msgpack ]] || {
-      echo "$src has no checkpoint to stage, and there is no pretrained/unfinished/$name.msgpack" >&2
+    unfinished=${UNFINISHED:-pretrained/unfinished}/$name.msgpack
+    [[ -f $unfinished ]] || {
+      echo "$src has no checkpoint to stage, and there is no $unfinished" >&2
       exit 1; }
     cp "$src"/{provenance.json,metrics.jsonl} "$RUNS/$name/"
-    echo "$name: its history; train:$name starts from pretrained/unfinished/$name.msgpack"
+    echo "$name: its history; train:$name starts from $unfinished"
     continue
   fi
   mkdir -p "$RUNS/$name/checkpoints"
